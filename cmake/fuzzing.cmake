@@ -1,0 +1,1 @@
+# cmake/fuzzing.cmake - compiler flags for the fuzzing engines (not written yet).

@@ -1,0 +1,180 @@
+/*
+ * arena.c - chunked bump allocation with resizable large blocks.
+ */
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_chunk {
+    arena_chunk *next;
+    size_t size; /* including this header */
+};
+
+struct arena_big {
+    arena_big *prev, *next;
+    size_t size; /* payload bytes */
+    size_t pad;  /* keeps the payload 16-byte aligned */
+};
+
+enum {
+    FIRST_CHUNK = 16 * 1024,
+    MAX_CHUNK = 1024 * 1024,
+    BIG_THRESHOLD = 16 * 1024, /* blocks at least this large get their own allocation */
+    ALIGN = 8,
+};
+
+static void *libc_malloc(void *ctx, size_t size) {
+    (void)ctx;
+    return malloc(size);
+}
+
+static void *libc_realloc(void *ctx, void *p, size_t old_size, size_t new_size) {
+    (void)ctx;
+    (void)old_size;
+    return realloc(p, new_size);
+}
+
+static void libc_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
+const brine_alloc brine_default_alloc = {libc_malloc, libc_realloc, libc_free, NULL};
+
+void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit) {
+    memset(a, 0, sizeof *a);
+    a->alloc = alloc ? *alloc : brine_default_alloc;
+    a->next_chunk = FIRST_CHUNK;
+    a->limit = limit;
+}
+
+void arena_free_all(brine_arena *a) {
+    arena_chunk *c = a->chunks;
+    while (c) {
+        arena_chunk *next = c->next;
+        a->alloc.free(a->alloc.ctx, c, c->size);
+        c = next;
+    }
+    arena_big *b = a->bigs;
+    while (b) {
+        arena_big *next = b->next;
+        a->alloc.free(a->alloc.ctx, b, sizeof *b + b->size);
+        b = next;
+    }
+    a->chunks = NULL;
+    a->bigs = NULL;
+    a->cur = a->end = a->last = NULL;
+    a->bytes = 0;
+}
+
+/* Asks the allocator for n more bytes, honouring the cap. */
+static int reserve(brine_arena *a, size_t n) {
+    if (a->limit && (n > a->limit || a->bytes > a->limit - n)) {
+        a->over_limit = 1;
+        return 0;
+    }
+    a->over_limit = 0;
+    return 1;
+}
+
+static void *big_alloc(brine_arena *a, size_t size) {
+    if (size > SIZE_MAX - sizeof(arena_big) || !reserve(a, sizeof(arena_big) + size)) return NULL;
+    arena_big *b = a->alloc.malloc(a->alloc.ctx, sizeof *b + size);
+    if (!b) return NULL;
+    a->bytes += sizeof *b + size;
+    b->size = size;
+    b->prev = NULL;
+    b->next = a->bigs;
+    if (a->bigs) a->bigs->prev = b;
+    a->bigs = b;
+    return b + 1;
+}
+
+static int new_chunk(brine_arena *a, size_t need) {
+    size_t size = a->next_chunk;
+    while (size < need + sizeof(arena_chunk)) size *= 2;
+    if (!reserve(a, size)) return 0;
+    arena_chunk *c = a->alloc.malloc(a->alloc.ctx, size);
+    if (!c) return 0;
+    a->bytes += size;
+    c->size = size;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->cur = (char *)(c + 1);
+    a->end = (char *)c + size;
+    if (a->next_chunk < MAX_CHUNK) a->next_chunk *= 2;
+    return 1;
+}
+
+void *arena_alloc(brine_arena *a, size_t size) {
+    if (size >= BIG_THRESHOLD) return big_alloc(a, size);
+    size_t rounded = (size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
+    if (rounded == 0) rounded = ALIGN;
+    if ((size_t)(a->end - a->cur) < rounded && !new_chunk(a, rounded)) return NULL;
+    void *p = a->cur;
+    a->last = a->cur;
+    a->cur += rounded;
+    return p;
+}
+
+void *arena_zalloc(brine_arena *a, size_t size) {
+    void *p = arena_alloc(a, size);
+    if (p) memset(p, 0, size);
+    return p;
+}
+
+static arena_big *big_header(void *p) {
+    return (arena_big *)p - 1;
+}
+
+void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
+    if (!p) return arena_alloc(a, new_size);
+    if (old_size >= BIG_THRESHOLD && new_size >= BIG_THRESHOLD) {
+        /* A block of its own: let the allocator resize it. */
+        arena_big *b = big_header(p);
+        size_t extra = new_size > old_size ? new_size - old_size : 0;
+        if (new_size > SIZE_MAX - sizeof *b || !reserve(a, extra)) return NULL;
+        arena_big *nb = a->alloc.realloc(a->alloc.ctx, b, sizeof *b + old_size,
+                                         sizeof *b + new_size);
+        if (!nb) return NULL;
+        a->bytes = a->bytes - old_size + new_size;
+        nb->size = new_size;
+        if (nb->prev) nb->prev->next = nb;
+        else a->bigs = nb;
+        if (nb->next) nb->next->prev = nb;
+        return nb + 1;
+    }
+    if (old_size < BIG_THRESHOLD && (char *)p == a->last && new_size < BIG_THRESHOLD) {
+        /* The newest small block: extend it in place when the chunk has room. */
+        size_t rounded = (new_size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
+        if ((size_t)(a->end - a->last) >= rounded) {
+            a->cur = a->last + rounded;
+            return p;
+        }
+    }
+    void *q = arena_alloc(a, new_size);
+    if (!q) return NULL;
+    memcpy(q, p, old_size < new_size ? old_size : new_size);
+    if (old_size >= BIG_THRESHOLD) {
+        /* Shrinking a big block into a small one: give the big one back. */
+        arena_big *b = big_header(p);
+        if (b->prev) b->prev->next = b->next;
+        else a->bigs = b->next;
+        if (b->next) b->next->prev = b->prev;
+        a->bytes -= sizeof *b + b->size;
+        a->alloc.free(a->alloc.ctx, b, sizeof *b + b->size);
+    }
+    return q;
+}
+
+void *arena_dup(brine_arena *a, const void *p, size_t n) {
+    void *q = arena_alloc(a, n);
+    if (q && n) memcpy(q, p, n);
+    return q;
+}
+
+brine_code arena_error(const brine_arena *a) {
+    return a->over_limit ? BRINE_E_LIMIT_MEMORY : BRINE_E_NOMEM;
+}

@@ -1,0 +1,54 @@
+/*
+ * arena.h - the memory of one document, freed in one call.
+ *
+ * Small allocations are bumped out of chunks; large ones (and arrays that
+ * grow past the chunk-friendly size) get blocks of their own that can be
+ * resized in place by the allocator. Everything goes when the arena does.
+ * A byte cap (0 = none) turns runaway inputs into a clean error.
+ */
+#ifndef BRINE_ARENA_H
+#define BRINE_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brine.h"
+
+typedef struct arena_chunk arena_chunk;
+typedef struct arena_big arena_big;
+
+typedef struct brine_arena {
+    brine_alloc alloc;
+    arena_chunk *chunks; /* newest first */
+    char *cur;           /* bump pointer in the newest chunk */
+    char *end;
+    char *last;          /* start of the most recent small allocation */
+    size_t next_chunk;   /* size of the next chunk to get */
+    arena_big *bigs;     /* doubly linked list of large blocks */
+    size_t bytes;        /* bytes obtained from the allocator */
+    size_t limit;        /* cap on `bytes`, 0 = none */
+    int over_limit;      /* the last failure was the cap, not the allocator */
+} brine_arena;
+
+/* The C library allocator, used when a brine_alloc pointer is NULL. */
+extern const brine_alloc brine_default_alloc;
+
+void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit);
+void arena_free_all(brine_arena *a);
+
+/* 8-byte aligned, uninitialized. NULL on failure (a->over_limit tells why). */
+void *arena_alloc(brine_arena *a, size_t size);
+void *arena_zalloc(brine_arena *a, size_t size);
+
+/* Resizes a block from arena_alloc/arena_grow (or NULL) to new_size bytes,
+ * keeping min(old_size, new_size) bytes. The old block must not be used
+ * afterwards. NULL on failure, in which case the old block is untouched. */
+void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size);
+
+/* Copies n bytes into the arena. */
+void *arena_dup(brine_arena *a, const void *p, size_t n);
+
+/* The error code for the last failure: BRINE_E_LIMIT_MEMORY or BRINE_E_NOMEM. */
+brine_code arena_error(const brine_arena *a);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * decode.h - state of the unpickling machine, shared by decode*.c and fold.c.
+ *
+ * The machine mirrors CPython 3.11's C unpickler (Modules/_pickle.c): one
+ * object stack, a separate stack of MARK positions whose top is the
+ * "fence" below which pops fail, a memo, and the protocol set by PROTO.
+ * Handlers return 0 on success or -1 after dec_fail() recorded the error.
+ */
+#ifndef BRINE_DECODE_H
+#define BRINE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memo.h"
+#include "reader.h"
+#include "value.h"
+
+typedef struct ext_cache_entry {
+    int32_t code;
+    brine_value *value;
+} ext_cache_entry;
+
+typedef struct decoder {
+    brine_doc *doc;
+    const brine_decode_options *opts;
+    reader r;
+    size_t op_offset; /* offset of the opcode being executed */
+
+    brine_value **stack;
+    size_t sp, stack_cap;
+    size_t *marks;
+    size_t nmarks, marks_cap;
+    size_t fence; /* position of the top MARK, or 0 */
+
+    memo memo;
+    int proto;
+    size_t next_buffer;
+    int encoding_is_bytes;
+
+    ext_cache_entry *ext_cache;
+    size_t next_cache;
+
+    size_t scratch_bytes; /* stack, marks and memo memory, for max_memory */
+    brine_code code;
+    const char *msg;
+} decoder;
+
+/* Records the failure of the current opcode; always returns -1. */
+int dec_fail(decoder *d, brine_code code);
+int dec_fail_msg(decoder *d, brine_code code, const char *msg);
+/* A failed allocation in the document's arena. */
+int dec_nomem(decoder *d);
+
+/* Stack primitives with CPython's checks. */
+int dec_push(decoder *d, brine_value *v);
+int dec_pop(decoder *d, brine_value **out);
+int dec_underflow(decoder *d);
+int dec_marker(decoder *d, size_t *out);
+
+/* Reading with the opcode's error reporting. NULL after dec_fail. */
+const uint8_t *dec_read(decoder *d, size_t n);
+const uint8_t *dec_readline(decoder *d, size_t *len);
+const uint8_t *dec_readinto(decoder *d, size_t n);
+
+/* Little-endian helpers. */
+static inline uint64_t dec_le(const uint8_t *p, int n) {
+    uint64_t x = 0;
+    for (int i = n - 1; i >= 0; i--) x = (x << 8) | p[i];
+    return x;
+}
+
+/* True for nodes CPython would see as a class: stubs from find_class and
+ * everything made by calling or instantiating them. */
+static inline int is_stub(const brine_value *v) {
+    return v->kind == BRINE_GLOBAL || v->kind == BRINE_OBJECT;
+}
+
+/* --- opcode handlers (decode_scalar.c) --- */
+int op_int(decoder *d);
+int op_long(decoder *d);
+int op_counted_long(decoder *d, int nbytes);
+int op_float(decoder *d);
+int op_binfloat(decoder *d);
+int op_string(decoder *d);
+int op_counted_binstring(decoder *d, int nbytes);
+int op_unicode(decoder *d);
+int op_counted_binunicode(decoder *d, int nbytes);
+int op_counted_binbytes(decoder *d, int nbytes);
+int op_bytearray8(decoder *d);
+int op_next_buffer(decoder *d);
+int op_readonly_buffer(decoder *d);
+
+/* --- opcode handlers (decode_object.c) --- */
+int op_global(decoder *d);
+int op_stack_global(decoder *d);
+int op_inst(decoder *d);
+int op_obj(decoder *d);
+int op_newobj(decoder *d, int with_kwargs);
+int op_reduce(decoder *d);
+int op_build(decoder *d);
+int op_persid(decoder *d);
+int op_binpersid(decoder *d);
+int op_extension(decoder *d, int nbytes);
+int op_append(decoder *d);
+int op_appends(decoder *d);
+int op_setitem(decoder *d);
+int op_setitems(decoder *d);
+int op_additems(decoder *d);
+
+/* --- builtins policy (fold.c) --- */
+
+/* Calls the global `callable` with args under the builtins policy. Returns
+ * 1 with *out set when the call folds to a native value, 0 when it stays
+ * symbolic, -1 after dec_fail (the builtin raised). */
+int fold_call(decoder *d, brine_value *callable, brine_value *const *args, size_t nargs,
+              brine_value **out);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * pyops.h - Python's hashing and equality rules on nodes, and the dict and
+ * set operations built on them.
+ *
+ * Only the *relation* matters, not CPython's hash values: two keys are the
+ * same dict key exactly when Python would say so (1, 1.0, True and 1+0j are
+ * one key; -0.0 equals 0.0; a NaN equals only itself; lists, dicts, sets,
+ * bytearrays and readonly views (memoryview hashes its bytearray) are
+ * unhashable). Hashes are a strong mix rather than CPython's, so crafted
+ * inputs cannot make lookups quadratic. Nothing here recurses on the depth
+ * of a value, and comparing two large shared structures costs time linear
+ * in the number of distinct node pairs compared.
+ */
+#ifndef BRINE_PYOPS_H
+#define BRINE_PYOPS_H
+
+#include <stdint.h>
+
+#include "value.h"
+
+/* hash(v): BRINE_OK and *out, BRINE_E_UNHASHABLE, or an allocation error. */
+brine_code py_hash(brine_doc *doc, brine_value *v, uint64_t *out);
+
+/* 1 when hashable as far as the kind tells (lists, dicts, sets, bytearrays
+ * are not; tuples may still contain something unhashable). */
+int py_kind_hashable(const brine_value *v);
+
+/* a == b for two hashable values: 1 equal, 0 not, -1 allocation failure. */
+int py_eq(brine_doc *doc, brine_value *a, brine_value *b);
+
+/* dict[key] = value. Keeps the first equal key object, takes the new value. */
+brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value);
+
+/* set.add(item) for SET and FROZENSET nodes (an equal element stays). */
+brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item);
+
+/* Finds key in a DICT/SET/FROZENSET: entry index, -1 when absent, or -2 on
+ * error (*code set). */
+long py_lookup(brine_doc *doc, brine_value *container, brine_value *key, brine_code *code);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * reader.h - how CPython's unpickler reads a file object, over a byte buffer.
+ *
+ * The reference is `pickle.Unpickler(io.BytesIO(data)).load()`. Reading from
+ * a file, CPython keeps a buffer holding its last file read:
+ *  - read(n) takes n bytes from the buffer when it has them; otherwise the
+ *    rest of the buffer is dropped and the next n bytes of the file become
+ *    the buffer (fewer than n: "pickle data was truncated");
+ *  - readline() takes through the next '\n' in the buffer; otherwise the
+ *    rest of the buffer is dropped and the next line of the file becomes
+ *    the buffer (no '\n' before the end: truncated);
+ *  - readinto(n) (byte payloads) takes what the buffer has, then the rest
+ *    straight from the file, leaving the buffer empty;
+ *  - FRAME reads its length and then read(length) into the buffer and
+ *    rewinds over it.
+ * So frames are not enforced, but an opcode straddling the end of a frame
+ * loses the frame's tail. The buffer always ends where the file position
+ * is, so every piece of data is contiguous in the input.
+ */
+#ifndef BRINE_READER_H
+#define BRINE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brine.h"
+
+typedef struct reader {
+    const uint8_t *data;
+    size_t len;
+    size_t buf_start; /* the buffer is data[buf_start .. file_pos) */
+    size_t buf_idx;   /* absolute offset of the next unread buffer byte */
+    size_t file_pos;  /* absolute offset of the next byte the file returns */
+} reader;
+
+void reader_init(reader *r, const uint8_t *data, size_t len);
+
+/* Absolute offset of the next byte the unpickler would read. */
+static inline size_t reader_pos(const reader *r) {
+    return r->buf_idx < r->file_pos ? r->buf_idx : r->file_pos;
+}
+
+/* Fast path for the common case: n bytes available in the buffer. */
+static inline const uint8_t *reader_take(reader *r, size_t n) {
+    if (n <= r->file_pos - r->buf_idx) {
+        const uint8_t *p = r->data + r->buf_idx;
+        r->buf_idx += n;
+        return p;
+    }
+    return NULL;
+}
+
+/* read(n). Returns a pointer to n bytes, or NULL with *code set
+ * (BRINE_E_TRUNCATED or BRINE_E_READ_OVERFLOW). */
+const uint8_t *reader_read(reader *r, size_t n, brine_code *code);
+
+/* readline(). Returns the line including its '\n' and its length. */
+const uint8_t *reader_readline(reader *r, size_t *len, brine_code *code);
+
+/* readinto(n) for byte payloads: the data, contiguous in the input. */
+const uint8_t *reader_readinto(reader *r, size_t n, brine_code *code);
+
+/* FRAME with the given length (after its 8-byte argument was read). */
+int reader_frame(reader *r, size_t frame_len, brine_code *code);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * value.h - the value graph inside libbrine.
+ *
+ * A node is 32 bytes: a small header and a union. Kinds whose payload does
+ * not fit (dicts and sets, globals, objects) point to a side structure.
+ * Nodes are never freed individually: they live in their document's arena.
+ */
+#ifndef BRINE_VALUE_H
+#define BRINE_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "brine.h"
+
+enum {
+    VF_HASHED = 1 << 0,     /* u.*.hash (or ext hash) is valid */
+    VF_UNHASHABLE = 1 << 1, /* hashing found an unhashable part (cached TypeError) */
+    VF_BIG = 1 << 2,        /* INT: u.big holds a bigint */
+    VF_NEG = 1 << 3,        /* INT big: negative */
+    VF_SINGLETON = 1 << 4,  /* a per-document shared atom (never labelled) */
+    VF_BORROWED = 1 << 5,   /* BYTES/STR data points into the caller's input */
+    VF_READONLY = 1 << 6,   /* PICKLEBUFFER: a read-only buffer */
+    VF_EXPORTED = 1 << 7,   /* BYTEARRAY: a readonly view of it was made (resizing fails) */
+};
+
+typedef struct oprec {
+    uint8_t kind; /* brine_op_kind */
+    brine_value *a;
+    brine_value *b;
+} oprec;
+
+/* Records of what the stream did to a global or object. */
+typedef struct oplog {
+    oprec *ops;
+    uint32_t n, cap;
+} oplog;
+
+typedef struct bentry {
+    brine_value *key;
+    brine_value *value; /* NULL in sets */
+    uint64_t hash;
+} bentry;
+
+/* Insertion-ordered hash table, used for DICT, SET and FROZENSET. */
+typedef struct bdict {
+    bentry *entries;
+    size_t n, cap;
+    uint32_t *index; /* open addressing: entry number + 1, 0 = empty; NULL while small */
+    size_t mask;     /* index slots - 1 */
+} bdict;
+
+typedef struct bglobal {
+    const char *module; /* the name find_class looked up (after fix_imports) */
+    size_t mlen;
+    const char *name;
+    size_t nlen;
+    /* The str objects find_class received: the stack's for STACK_GLOBAL,
+     * fresh ones otherwise. They can be shared with the rest of the graph. */
+    brine_value *module_str;
+    brine_value *name_str;
+    uint64_t name_hash;
+    brine_value *next; /* chain in the document's intern table */
+    oplog log;
+} bglobal;
+
+typedef struct bobject {
+    brine_value *callable;
+    brine_value **args;
+    brine_value **kwkeys;
+    brine_value **kwvals;
+    uint32_t nargs;
+    uint32_t nkw;
+    uint8_t make;   /* brine_make */
+    uint8_t opcode; /* the opcode that made it */
+    oplog log;
+} bobject;
+
+struct brine_value {
+    uint8_t kind;  /* brine_kind */
+    uint8_t flags; /* VF_* */
+    uint16_t spare;
+    uint32_t mark; /* scratch for traversals (labels, reachability) */
+    union {
+        int boolean;
+        int64_t i;                                        /* INT, small */
+        struct { uint32_t *limbs; size_t n; } big;        /* INT, VF_BIG; sign in VF_NEG */
+        uint64_t fbits;                                   /* FLOAT */
+        struct { uint64_t re, im; } c;                    /* COMPLEX */
+        struct { const char *p; size_t n; uint64_t hash; } s;  /* STR, BYTES */
+        struct { uint8_t *p; size_t n, cap; } ba;         /* BYTEARRAY */
+        struct { brine_value **items; size_t n; uint64_t hash; } tup; /* TUPLE */
+        struct { brine_value **items; size_t n, cap; } list;          /* LIST */
+        struct { bdict *d; uint64_t hash; } set;          /* DICT, SET, FROZENSET */
+        bglobal *g;                                       /* GLOBAL */
+        bobject *o;                                       /* OBJECT */
+        brine_value *pid;                                 /* PERSID */
+        struct { const uint8_t *p; size_t n, index; } pb; /* PICKLEBUFFER, VF_READONLY */
+        struct { brine_value *target; } view;             /* READONLY_VIEW */
+    } u;
+};
+
+typedef struct ptrvec {
+    brine_value **items;
+    size_t n, cap;
+} ptrvec;
+
+struct brine_doc {
+    brine_arena arena;
+    brine_value *root;
+    brine_value none, t, f;         /* singletons */
+    brine_value *small_ints[262];   /* -5..256, made on demand */
+    brine_value *str1[257];         /* [c] = chr(c) for c < 256, [256] = '' */
+    brine_value *bytes1[257];       /* [b] = bytes([b]) (copying paths), [256] = b'' */
+    brine_value *empty_tuple;
+    brine_value **globals;          /* intern table of GLOBAL nodes */
+    size_t nglobals, globals_mask;
+    ptrvec created;                 /* OBJECT and PERSID nodes in creation order */
+    ptrvec discarded;
+    size_t nodes;
+};
+
+/* A document whose arena is capped at `limit` bytes (0 = no cap). */
+brine_doc *doc_new_limited(const brine_alloc *alloc, size_t limit);
+
+/* --- internal constructors (all NULL on allocation failure) --- */
+
+brine_value *val_new(brine_doc *doc, brine_kind kind);
+brine_value *val_int64(brine_doc *doc, int64_t v);
+/* Takes over `limbs` (arena memory), normalizing; fits-in-int64 values become small. */
+brine_value *val_int_limbs(brine_doc *doc, uint32_t *limbs, size_t n, int neg);
+brine_value *val_float_bits(brine_doc *doc, uint64_t bits);
+/* STR from valid WTF-8 of `ncp` code points whose data is already in the
+ * arena (or borrowed when `borrowed`). Returns the singleton when CPython
+ * would. */
+brine_value *val_str_owned(brine_doc *doc, const char *p, size_t n, size_t ncp, int borrowed);
+/* STR from valid WTF-8, copied. */
+brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp);
+/* BYTES made by a path that CPython allocates fresh (BINBYTES family): only
+ * the empty bytes is shared. `data` is copied unless borrowed. */
+brine_value *val_bytes_fresh(brine_doc *doc, const uint8_t *p, size_t n, int borrowed);
+/* BYTES made by a copying path (PyBytes_FromStringAndSize with data): the
+ * empty and one-byte values are shared, as in CPython. */
+brine_value *val_bytes_copy(brine_doc *doc, const uint8_t *p, size_t n);
+brine_value *val_bytearray(brine_doc *doc, const uint8_t *p, size_t n);
+/* TUPLE taking over an arena array of n items (n may be 0: the singleton). */
+brine_value *val_tuple_owned(brine_doc *doc, brine_value **items, size_t n);
+brine_value *val_tuple_copy(brine_doc *doc, brine_value *const *items, size_t n);
+brine_value *val_list_copy(brine_doc *doc, brine_value *const *items, size_t n);
+brine_value *val_container(brine_doc *doc, brine_kind kind); /* empty DICT/SET/FROZENSET */
+
+/* Appends n items to a LIST / BYTEARRAY data; 0 or a brine_code. */
+brine_code list_extend(brine_doc *doc, brine_value *list, brine_value *const *items, size_t n);
+brine_code bytearray_extend(brine_doc *doc, brine_value *ba, const uint8_t *p, size_t n);
+
+/* The node's op log (GLOBAL, OBJECT) or NULL. */
+oplog *val_oplog(brine_value *v);
+brine_code oplog_add(brine_doc *doc, oplog *log, brine_op_kind kind, brine_value *a,
+                     brine_value *b);
+
+/* The interned GLOBAL for (module, name). On first use the node takes
+ * module_str and name_str as the str objects it was found with, or makes
+ * fresh ones when they are NULL. */
+brine_value *val_global(brine_doc *doc, const char *module, size_t mlen, const char *name,
+                        size_t nlen, brine_value *module_str, brine_value *name_str);
+
+/* A new OBJECT (recorded in doc->created). args and kwargs arrays are copied. */
+brine_value *val_object(brine_doc *doc, brine_make make, uint8_t opcode, brine_value *callable,
+                        brine_value *const *args, size_t nargs, brine_value *const *kwkeys,
+                        brine_value *const *kwvals, size_t nkw);
+brine_value *val_persid(brine_doc *doc, brine_value *pid);
+
+int ptrvec_push(brine_arena *a, ptrvec *v, brine_value *item);
+
+/* Number of code points in valid WTF-8. */
+size_t wtf8_count(const char *p, size_t n);
+
+/* Computes doc->discarded from doc->created and the root (decoder's job). */
+int doc_compute_discarded(brine_doc *doc);
+
+/* Value of an INT as a bigint view: uses `tmp` (2 limbs) for small ints. */
+struct bi;
+void val_int_view(const brine_value *v, uint32_t tmp[2], struct bi *out);
+
+#endif
