@@ -3,7 +3,6 @@
  */
 #include "graph.h"
 
-#include "ptrmap.h"
 
 static size_t oplog_slots(const oplog *log) {
     return (size_t)log->n * 2;
@@ -61,12 +60,13 @@ brine_value *graph_slot(const brine_value *v, size_t i) {
     }
 }
 
-/* Marks everything reachable from v in `seen`. Returns 0 on allocation
- * failure. `stack` is reused between calls. */
-static int mark_reachable(brine_doc *doc, ptrmap *seen, ptrvec *stack, brine_value *v) {
-    int inserted;
-    if (!ptrmap_put(seen, v, &inserted)) return 0;
-    if (!inserted) return 1;
+/* Marks everything reachable from v with doc->epoch (a node's `mark`
+ * field, so that a pass over millions of nodes needs no hash table).
+ * Returns 0 on allocation failure. `stack` is reused between calls. */
+static int mark_reachable(brine_doc *doc, ptrvec *stack, brine_value *v) {
+    const uint32_t epoch = doc->epoch;
+    if (v->mark == epoch) return 1;
+    v->mark = epoch;
     stack->n = 0;
     if (!ptrvec_push(&doc->arena, stack, v)) return 0;
     while (stack->n) {
@@ -74,9 +74,9 @@ static int mark_reachable(brine_doc *doc, ptrmap *seen, ptrvec *stack, brine_val
         size_t n = graph_nslots(node);
         for (size_t i = 0; i < n; i++) {
             brine_value *c = graph_slot(node, i);
-            if (!c) continue;
-            if (!ptrmap_put(seen, c, &inserted)) return 0;
-            if (inserted && graph_nslots(c) && !ptrvec_push(&doc->arena, stack, c)) return 0;
+            if (!c || c->mark == epoch) continue;
+            c->mark = epoch;
+            if (graph_nslots(c) && !ptrvec_push(&doc->arena, stack, c)) return 0;
         }
     }
     return 1;
@@ -85,15 +85,13 @@ static int mark_reachable(brine_doc *doc, ptrmap *seen, ptrvec *stack, brine_val
 int doc_compute_discarded(brine_doc *doc) {
     doc->discarded.n = 0;
     if (!doc->created.n) return 1;
-    ptrmap seen;
-    ptrmap_init(&seen, &doc->arena.alloc);
+    doc->epoch++;
     ptrvec stack = {0};
-    int ok = doc->root ? mark_reachable(doc, &seen, &stack, doc->root) : 1;
+    int ok = doc->root ? mark_reachable(doc, &stack, doc->root) : 1;
     for (size_t i = 0; ok && i < doc->created.n; i++) {
         brine_value *v = doc->created.items[i];
-        if (ptrmap_get(&seen, v)) continue;
-        ok = ptrvec_push(&doc->arena, &doc->discarded, v) && mark_reachable(doc, &seen, &stack, v);
+        if (v->mark == doc->epoch) continue;
+        ok = ptrvec_push(&doc->arena, &doc->discarded, v) && mark_reachable(doc, &stack, v);
     }
-    ptrmap_free(&seen);
     return ok;
 }

@@ -81,7 +81,7 @@ struct brine_value {
     uint8_t kind;  /* brine_kind */
     uint8_t flags; /* VF_* */
     uint16_t spare;
-    uint32_t mark; /* scratch for traversals (labels, reachability) */
+    uint32_t mark; /* doc->epoch when the decoder's reachability pass saw it */
     union {
         int boolean;
         int64_t i;                                        /* INT, small */
@@ -119,6 +119,7 @@ struct brine_doc {
     ptrvec created;                 /* OBJECT and PERSID nodes in creation order */
     ptrvec discarded;
     size_t nodes;
+    uint32_t epoch; /* traversal stamp for `mark` (decoder only) */
 };
 
 /* A document whose arena is capped at `limit` bytes (0 = no cap). */
