@@ -23,11 +23,13 @@ commands:
   bench-worker  measure reference decodes per second (worker vs. processes)
   generate      generate test pickles (oracle/generate.py)
   compare       compare brine decode with the reference (oracle/compare.py)
+  bench-compare measure comparisons per second (long-lived vs. per process)
 
 Run `python3 -m oracle <command> --help` for a command's options.
 """
 
-_LAZY = {'generate': 'oracle.generate', 'compare': 'oracle.compare'}
+_LAZY = {'generate': 'oracle.generate', 'compare': 'oracle.compare',
+         'bench-compare': 'oracle.bench_compare'}
 
 
 def _parse_memory(s):

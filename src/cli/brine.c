@@ -16,6 +16,7 @@
 #include "brine.h"
 
 #define MAX_BUFFERS 256
+#define MAX_EXTENSIONS 256
 
 static const char usage_text[] =
     "usage: brine decode [options] FILE|-    print the canonical text of a pickle\n"
@@ -29,6 +30,7 @@ static const char usage_text[] =
     "  --no-fix-imports             do not map Python 2 names for protocols < 3\n"
     "  --buffer FILE                an out-of-band buffer (writable); repeat in order\n"
     "  --readonly-buffer FILE       an out-of-band buffer (read-only)\n"
+    "  --extension CODE:MODULE:NAME an extension registry entry (EXT1/2/4); repeatable\n"
     "  --zero-copy                  reference bytes inside the input instead of copying\n"
     "  --max-memory N, --max-memo N, --max-marks N   caps (0 = none)\n"
     "  --stats                      print `nodes=N bytes=N seconds=S` instead of the text\n"
@@ -105,6 +107,7 @@ typedef struct decode_args {
     brine_decode_options opts;
     brine_buffer buffers[MAX_BUFFERS];
     uint8_t *buffer_data[MAX_BUFFERS];
+    brine_extension extensions[MAX_EXTENSIONS];
     int stats, batch;
     const char *path;
 } decode_args;
@@ -140,6 +143,18 @@ static int parse_decode_args(int argc, char **argv, decode_args *a) {
             a->opts.nbuffers++;
             a->opts.has_buffers = 1;
             a->opts.buffers = a->buffers;
+            i++;
+        } else if (strcmp(arg, "--extension") == 0 && val) {
+            /* CODE:MODULE:NAME; the strings stay in argv. */
+            if (a->opts.nextensions == MAX_EXTENSIONS) return usage("too many extensions");
+            char *end, *module, *name;
+            long code = strtol(val, &end, 10);
+            if (*end != ':' || !(name = strchr(end + 1, ':')))
+                return usage("--extension takes CODE:MODULE:NAME");
+            module = end + 1;
+            *name++ = 0;
+            a->extensions[a->opts.nextensions++] = (brine_extension){(int32_t)code, module, name};
+            a->opts.extensions = a->extensions;
             i++;
         } else if (strcmp(arg, "--zero-copy") == 0) {
             a->opts.zero_copy = 1;
