@@ -108,7 +108,7 @@ static int new_chunk(brine_arena *a, size_t need) {
     return 1;
 }
 
-void *arena_alloc(brine_arena *a, size_t size) {
+void *arena_alloc_slow(brine_arena *a, size_t size) {
     if (size >= BIG_THRESHOLD) return big_alloc(a, size);
     size_t rounded = (size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
     if (rounded == 0) rounded = ALIGN;

@@ -37,7 +37,18 @@ void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit);
 void arena_free_all(brine_arena *a);
 
 /* 8-byte aligned, uninitialized. NULL on failure (a->over_limit tells why). */
-void *arena_alloc(brine_arena *a, size_t size);
+void *arena_alloc_slow(brine_arena *a, size_t size);
+static inline void *arena_alloc(brine_arena *a, size_t size) {
+    /* The common case, inline: a small block that fits the current chunk. */
+    size_t rounded = (size + 7) & ~(size_t)7;
+    if (size - 1 < 4096 && (size_t)(a->end - a->cur) >= rounded) {
+        void *p = a->cur;
+        a->last = a->cur;
+        a->cur += rounded;
+        return p;
+    }
+    return arena_alloc_slow(a, size);
+}
 void *arena_zalloc(brine_arena *a, size_t size);
 
 /* Resizes a block from arena_alloc/arena_grow (or NULL) to new_size bytes,

@@ -56,7 +56,7 @@ static void *scratch_grow(decoder *d, void *p, size_t old_size, size_t new_size)
     return q;
 }
 
-int dec_push(decoder *d, brine_value *v) {
+int dec_push_slow(decoder *d, brine_value *v) {
     if (!v) return dec_nomem(d);
     if (d->sp == d->stack_cap) {
         size_t ncap = d->stack_cap ? d->stack_cap * 2 : 64;
@@ -101,7 +101,7 @@ static int op_mark(decoder *d) {
     return 0;
 }
 
-const uint8_t *dec_read(decoder *d, size_t n) {
+const uint8_t *dec_read_slow(decoder *d, size_t n) {
     brine_code code;
     const uint8_t *p = reader_read(&d->r, n, &code);
     if (!p) dec_fail(d, code);

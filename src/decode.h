@@ -53,13 +53,24 @@ int dec_fail_msg(decoder *d, brine_code code, const char *msg);
 int dec_nomem(decoder *d);
 
 /* Stack primitives with CPython's checks. */
-int dec_push(decoder *d, brine_value *v);
+int dec_push_slow(decoder *d, brine_value *v);
+static inline int dec_push(decoder *d, brine_value *v) {
+    if (v && d->sp < d->stack_cap) {
+        d->stack[d->sp++] = v;
+        return 0;
+    }
+    return dec_push_slow(d, v);
+}
 int dec_pop(decoder *d, brine_value **out);
 int dec_underflow(decoder *d);
 int dec_marker(decoder *d, size_t *out);
 
 /* Reading with the opcode's error reporting. NULL after dec_fail. */
-const uint8_t *dec_read(decoder *d, size_t n);
+const uint8_t *dec_read_slow(decoder *d, size_t n);
+static inline const uint8_t *dec_read(decoder *d, size_t n) {
+    const uint8_t *p = reader_take(&d->r, n);
+    return p ? p : dec_read_slow(d, n);
+}
 const uint8_t *dec_readline(decoder *d, size_t *len);
 const uint8_t *dec_readinto(decoder *d, size_t n);
 

@@ -12,6 +12,18 @@
 #include "pyfloat.h"
 #include "pytext.h"
 
+/* BINFLOAT is big-endian. */
+static inline uint64_t be64_to_host(uint64_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_bswap64(x);
+#else
+    const uint8_t *p = (const uint8_t *)&x;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+#endif
+}
+
 /* INT: strtol(s, &end, 0) first; on overflow or trailing junk, Python's
  * int(s, 0). A three-byte line that strtol reads as 0 or 1 is a bool. */
 int op_int(decoder *d) {
@@ -94,9 +106,9 @@ int op_float(decoder *d) {
 int op_binfloat(decoder *d) {
     const uint8_t *p = dec_read(d, 8);
     if (!p) return -1;
-    uint64_t bits = 0;
-    for (int i = 0; i < 8; i++) bits = (bits << 8) | p[i];
-    return dec_push(d, val_float_bits(d->doc, bits));
+    uint64_t bits;
+    memcpy(&bits, p, 8);
+    return dec_push(d, val_float_bits(d->doc, be64_to_host(bits)));
 }
 
 /* A Python 2 str: bytes under encoding="bytes", else decoded text. The

@@ -103,7 +103,7 @@ static int dense_grow(memo *m, uint64_t idx) {
     return 1;
 }
 
-brine_code memo_put(memo *m, uint64_t idx, struct brine_value *v, size_t max_entries) {
+brine_code memo_put_slow(memo *m, uint64_t idx, struct brine_value *v, size_t max_entries) {
     if (idx < m->dense_cap) {
         if (!m->dense[idx]) {
             if (max_entries && m->len >= max_entries) return BRINE_E_LIMIT_MEMO;

@@ -40,6 +40,16 @@ struct brine_value *memo_get(const memo *m, uint64_t idx);
 
 /* Sets idx; returns BRINE_OK, BRINE_E_NOMEM or BRINE_E_LIMIT_MEMO (when a
  * new index would exceed max_entries, 0 = no cap). */
-brine_code memo_put(memo *m, uint64_t idx, struct brine_value *v, size_t max_entries);
+brine_code memo_put_slow(memo *m, uint64_t idx, struct brine_value *v, size_t max_entries);
+static inline brine_code memo_put(memo *m, uint64_t idx, struct brine_value *v,
+                                  size_t max_entries) {
+    /* The common case: CPython's pickler numbers entries 0, 1, 2, ... */
+    if (idx < m->dense_cap && m->dense[idx] == NULL && (!max_entries || m->len < max_entries)) {
+        m->dense[idx] = v;
+        m->len++;
+        return BRINE_OK;
+    }
+    return memo_put_slow(m, idx, v, max_entries);
+}
 
 #endif

@@ -108,6 +108,16 @@ static utf8_step utf8_scan(const uint8_t *p, size_t n, size_t i, int surrogates)
 brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
     size_t i = 0, count = 0;
     while (i < n) {
+        /* ASCII runs, a word at a time: most pickled strs are ASCII. */
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (!(w & 0x8080808080808080u)) {
+                i += 8;
+                count += 8;
+                continue;
+            }
+        }
         if (p[i] < 0x80) {
             i++;
         } else {
