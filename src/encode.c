@@ -1,7 +1,27 @@
-/* encode.c: the encoder is not written yet; every call fails cleanly. */
+/*
+ * encode.c - brine_encode(): the driver loop, the output buffer with
+ * CPython's framing, and the memo.
+ *
+ * Output follows _Pickler_Write, _Pickler_OpcodeBoundary,
+ * _Pickler_CommitFrame and _Pickler_write_bytes of CPython 3.11: a frame
+ * opens at the first write after PROTO (protocol >= 4), is closed only where
+ * a save() starts and the frame holds 64 KiB or more, loses its header when
+ * it is shorter than 4 bytes, and payloads of 64 KiB and more are written
+ * outside frames. Closed frames and unframed output are handed to the write
+ * callback as soon as they are complete, so memory holds at most one frame
+ * (plus, for protocol 0 and ints, one opcode's argument); large bytes and
+ * str payloads go to the callback straight from the document.
+ *
+ * After a failure the callback may already have received a prefix of the
+ * stream (as a file given to pickle.dump would); brine_encode() then
+ * returns -1 and that prefix must be discarded.
+ */
 #include <string.h>
 
+#include "encode.h"
 #include "errors.h"
+
+#define NO_FRAME SIZE_MAX
 
 void brine_encode_options_init(brine_encode_options *opts) {
     memset(opts, 0, sizeof *opts);
@@ -9,9 +29,407 @@ void brine_encode_options_init(brine_encode_options *opts) {
     opts->fix_imports = 1;
 }
 
+int enc_fail(encoder *e, brine_code code, const char *msg) {
+    if (e->code == BRINE_OK) {
+        e->code = code;
+        e->msg = msg;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int out_flush(encoder *e) {
+    if (!e->len) return 0;
+    if (e->write(e->ctx, e->buf, e->len) != 0) return enc_fail(e, BRINE_E_IO, NULL);
+    e->written += e->len;
+    e->len = 0;
+    return 0;
+}
+
+static int out_grow(encoder *e, size_t need) {
+    if (need <= e->cap - e->len) return 0;
+    if (need > SIZE_MAX / 2 - e->len) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    size_t ncap = e->cap ? e->cap : 4096;
+    while (ncap < e->len + need)
+        ncap *= 2;
+    uint8_t *p = e->buf ? e->alloc.realloc(e->alloc.ctx, e->buf, e->cap, ncap)
+                        : e->alloc.malloc(e->alloc.ctx, ncap);
+    if (!p) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    e->buf = p;
+    e->cap = ncap;
+    return 0;
+}
+
+uint8_t *out_reserve(encoder *e, size_t n) {
+    int new_frame = e->framing && e->frame_start == NO_FRAME;
+    /* Outside frames nothing will be patched later: hand it on. */
+    if (e->frame_start == NO_FRAME && e->len >= ENC_FLUSH_AT && out_flush(e) < 0) return NULL;
+    if (out_grow(e, n + (new_frame ? ENC_FRAME_HEADER : 0)) < 0) return NULL;
+    if (new_frame) {
+        e->frame_start = e->len;
+        e->len += ENC_FRAME_HEADER; /* filled in by commit_frame() */
+    }
+    uint8_t *p = e->buf + e->len;
+    e->len += n;
+    return p;
+}
+
+int out_write(encoder *e, const void *p, size_t n) {
+    uint8_t *dst = out_reserve(e, n);
+    if (!dst) return -1;
+    if (n) memcpy(dst, p, n);
+    return 0;
+}
+
+int out_byte(encoder *e, uint8_t c) {
+    return out_write(e, &c, 1);
+}
+
+/* _Pickler_CommitFrame: writes the open frame's header, or removes it when
+ * the frame is too short to be worth one. */
+static void commit_frame(encoder *e) {
+    if (!e->framing || e->frame_start == NO_FRAME) return;
+    size_t flen = e->len - e->frame_start - ENC_FRAME_HEADER;
+    uint8_t *q = e->buf + e->frame_start;
+    if (flen >= ENC_FRAME_MIN) {
+        q[0] = OP_FRAME;
+        for (int i = 0; i < 8; i++)
+            q[1 + i] = (uint8_t)((uint64_t)flen >> (8 * i));
+    } else {
+        memmove(q, q + ENC_FRAME_HEADER, flen);
+        e->len -= ENC_FRAME_HEADER;
+    }
+    e->frame_start = NO_FRAME;
+}
+
+int out_boundary(encoder *e) {
+    if (!e->framing || e->frame_start == NO_FRAME) return 0;
+    if (e->len - e->frame_start - ENC_FRAME_HEADER < ENC_FRAME_TARGET) return 0;
+    commit_frame(e);
+    return out_flush(e);
+}
+
+int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen) {
+    if (dlen < ENC_FRAME_TARGET) {
+        if (out_write(e, header, hlen) < 0) return -1;
+        return out_write(e, data, dlen);
+    }
+    /* Large payloads end the frame and go out unframed, header included. */
+    commit_frame(e);
+    int framing = e->framing;
+    e->framing = 0;
+    int rc = out_write(e, header, hlen);
+    e->framing = framing;
+    if (rc < 0 || out_flush(e) < 0) return -1;
+    if (e->write(e->ctx, data, dlen) != 0) return enc_fail(e, BRINE_E_IO, NULL);
+    e->written += dlen;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memo                                                                      */
+/* ------------------------------------------------------------------------ */
+
+int64_t enc_memo_index(const encoder *e, const brine_value *node) {
+    const uint64_t *slot = ptrmap_get(&e->memo, node);
+    if (!slot || !(*slot & ENC_INDEX_MASK)) return -1;
+    return (int64_t)((*slot & ENC_INDEX_MASK) - 1);
+}
+
+/* PUT / BINPUT / LONG_BINPUT / MEMOIZE with the index memo_put uses. */
+static int write_put(encoder *e, uint64_t idx) {
+    uint8_t b[32];
+    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
+    if (e->proto == 0) {
+        b[0] = OP_PUT;
+        size_t n = 1;
+        char digits[24];
+        size_t nd = 0;
+        do
+            digits[nd++] = (char)('0' + idx % 10);
+        while ((idx /= 10) != 0);
+        while (nd)
+            b[n++] = (uint8_t)digits[--nd];
+        b[n++] = '\n';
+        return out_write(e, b, n);
+    }
+    if (idx < 256) {
+        b[0] = OP_BINPUT;
+        b[1] = (uint8_t)idx;
+        return out_write(e, b, 2);
+    }
+    if (idx > 0xffffffffu)
+        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINPUT");
+    b[0] = OP_LONG_BINPUT;
+    for (int i = 0; i < 4; i++)
+        b[1 + i] = (uint8_t)(idx >> (8 * i));
+    return out_write(e, b, 5);
+}
+
+int enc_memoize(encoder *e, const brine_value *node) {
+    uint64_t idx = e->memo_len;
+    if (node) {
+        uint64_t *slot = ptrmap_put(&e->memo, node, NULL);
+        if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
+        /* PyMemoTable_Set on a key already present replaces its index with
+         * the table size without growing the table. */
+        if (!(*slot & ENC_INDEX_MASK)) e->memo_len++;
+        *slot = (*slot & ~ENC_INDEX_MASK) | (idx + 1);
+    } else {
+        e->memo_len++;
+    }
+    return write_put(e, idx);
+}
+
+int enc_write_get(encoder *e, uint64_t idx) {
+    uint8_t b[32];
+    if (e->proto == 0) {
+        b[0] = OP_GET;
+        size_t n = 1;
+        char digits[24];
+        size_t nd = 0;
+        do
+            digits[nd++] = (char)('0' + idx % 10);
+        while ((idx /= 10) != 0);
+        while (nd)
+            b[n++] = (uint8_t)digits[--nd];
+        b[n++] = '\n';
+        return out_write(e, b, n);
+    }
+    if (idx < 256) {
+        b[0] = OP_BINGET;
+        b[1] = (uint8_t)idx;
+        return out_write(e, b, 2);
+    }
+    if (idx > 0xffffffffu)
+        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINGET");
+    b[0] = OP_LONG_BINGET;
+    for (int i = 0; i < 4; i++)
+        b[1 + i] = (uint8_t)(idx >> (8 * i));
+    return out_write(e, b, 5);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Frames                                                                    */
+/* ------------------------------------------------------------------------ */
+
+eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node) {
+    if (e->sp == e->stack_cap) {
+        size_t ncap = e->stack_cap ? e->stack_cap * 2 : 64;
+        eframe *s = e->stack ? e->alloc.realloc(e->alloc.ctx, e->stack, e->stack_cap * sizeof *s,
+                                                ncap * sizeof *s)
+                             : e->alloc.malloc(e->alloc.ctx, ncap * sizeof *s);
+        if (!s) {
+            enc_fail(e, BRINE_E_NOMEM, NULL);
+            return NULL;
+        }
+        e->stack = s;
+        e->stack_cap = ncap;
+    }
+    eframe *f = &e->stack[e->sp++];
+    memset(f, 0, sizeof *f);
+    f->kind = (uint8_t)kind;
+    f->node = node;
+    return f;
+}
+
+int enc_enter(encoder *e, eframe *f) {
+    uint64_t *slot = ptrmap_put(&e->memo, f->node, NULL);
+    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    /* CPython memoizes tuples, frozensets and reduced objects after their
+     * items; a node met again before that is saved once more, and is found
+     * in the memo the second time round unless it is its own item with
+     * nothing memoizable in between, where CPython recurses until
+     * RecursionError. */
+    if ((*slot >> ENC_ACTIVE_SHIFT) >= 2)
+        return enc_fail(e, BRINE_E_PICKLING,
+                        "maximum recursion depth exceeded while pickling an object "
+                        "(it contains itself through tuples or reduce arguments only)");
+    *slot += UINT64_C(1) << ENC_ACTIVE_SHIFT;
+    f->counted = 1;
+    return 0;
+}
+
+static void enc_pop(encoder *e) {
+    eframe *f = &e->stack[--e->sp];
+    if (f->counted) {
+        uint64_t *slot = ptrmap_get(&e->memo, f->node);
+        if (slot) *slot -= UINT64_C(1) << ENC_ACTIVE_SHIFT;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* save()                                                                    */
+/* ------------------------------------------------------------------------ */
+
+int enc_save(encoder *e, const brine_value *v) {
+    if (out_boundary(e) < 0) return -1;
+    /* Atoms are never memoized; persistent ids are written before the memo
+     * is consulted, as save_pers runs first in CPython. */
+    switch (v->kind) {
+    case BRINE_NONE: return out_byte(e, OP_NONE);
+    case BRINE_BOOL: return enc_save_bool(e, v);
+    case BRINE_INT: return enc_save_int(e, v);
+    case BRINE_FLOAT: return enc_save_float_bits(e, v->u.fbits);
+    case BRINE_PERSID:
+        if (e->proto == 0) return enc_save_persid0(e, v->u.pid);
+        return enc_push(e, EF_PERSID, v) ? 1 : -1;
+    default: break;
+    }
+    int64_t idx = enc_memo_index(e, v);
+    if (idx >= 0) return enc_write_get(e, (uint64_t)idx);
+    switch (v->kind) {
+    case BRINE_STR: return enc_save_str(e, v);
+    case BRINE_BYTES:
+        if (e->proto >= 3) return enc_save_bytes_data(e, v, (const uint8_t *)v->u.s.p, v->u.s.n);
+        return enc_save_bytes_reduce(e, v);
+    case BRINE_BYTEARRAY:
+        if (e->proto >= 5) return enc_save_bytearray_data(e, v, v->u.ba.p, v->u.ba.n);
+        return enc_save_bytearray_reduce(e, v);
+    case BRINE_COMPLEX: return enc_save_complex(e, v);
+    case BRINE_TUPLE:
+        if (v->u.tup.n == 0) return e->proto ? out_byte(e, OP_EMPTY_TUPLE) : out_write(e, "(t", 2);
+        return enc_push_tuple(e, v, v->u.tup.items, v->u.tup.n);
+    case BRINE_LIST: return enc_push_list(e, v);
+    case BRINE_DICT: return enc_push_dict(e, v);
+    case BRINE_SET:
+    case BRINE_FROZENSET:
+        if (e->proto >= 4) return enc_push_set(e, v);
+        return enc_save_set_reduce(e, v);
+    case BRINE_GLOBAL: return enc_save_global(e, v);
+    case BRINE_OBJECT: return enc_save_object(e, v);
+    case BRINE_PICKLEBUFFER: return enc_save_picklebuffer(e, v);
+    case BRINE_READONLY_VIEW:
+        /* CPython cannot pickle a memoryview; READONLY_BUFFER after the
+         * target is the stream brine decodes this node from. */
+        if (e->proto < 5)
+            return enc_fail(e, BRINE_E_PICKLING,
+                            "a read-only buffer view can only be pickled with protocol >= 5");
+        return enc_push(e, EF_VIEW, v) ? 1 : -1;
+    default: return enc_fail(e, BRINE_E_USAGE, "unknown node kind");
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Driver                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* dump(): the discarded nodes that go before the root, the root, STOP. */
+static int step_root(encoder *e, size_t fi) {
+    eframe *f = &e->stack[fi];
+    if (f->state == 0) {
+        if (f->k < e->nbefore) {
+            const brine_value *d = e->before_root[f->k++];
+            return enc_push(e, EF_POP, d) ? 1 : -1;
+        }
+        f->state = 1;
+        int r = enc_save(e, e->doc->root);
+        if (r) return r;
+    }
+    return out_byte(e, OP_STOP);
+}
+
+/* A one-child frame: save(child), then write `after`. */
+static int step_then(encoder *e, size_t fi, const brine_value *child, uint8_t after) {
+    eframe *f = &e->stack[fi];
+    if (f->state == 0) {
+        f->state = 1;
+        int r = enc_save(e, child);
+        if (r) return r;
+    }
+    return out_byte(e, after);
+}
+
+static int run(encoder *e) {
+    while (e->sp) {
+        size_t fi = e->sp - 1;
+        const eframe *f = &e->stack[fi];
+        int r;
+        switch ((eframe_kind)f->kind) {
+        case EF_ROOT: r = step_root(e, fi); break;
+        case EF_POP: r = step_then(e, fi, f->node, OP_POP); break;
+        case EF_TUPLE: r = enc_step_tuple(e, fi); break;
+        case EF_LIST: r = enc_step_list(e, fi); break;
+        case EF_DICT: r = enc_step_dict(e, fi); break;
+        case EF_SET: r = enc_step_set(e, fi); break;
+        case EF_FROZENSET: r = enc_step_frozenset(e, fi); break;
+        case EF_REDUCE: r = enc_step_reduce(e, fi); break;
+        case EF_OPS: r = enc_step_ops(e, fi); break;
+        case EF_GLOBAL4: r = enc_step_global4(e, fi); break;
+        case EF_SETTER: r = enc_step_setter(e, fi); break;
+        case EF_PERSID: r = step_then(e, fi, f->node->u.pid, OP_BINPERSID); break;
+        case EF_VIEW: r = step_then(e, fi, f->node->u.view.target, OP_READONLY_BUFFER); break;
+        default: r = enc_fail(e, BRINE_E_USAGE, "corrupt encoder frame"); break;
+        }
+        if (r < 0) return -1;
+        if (r == 0) enc_pop(e);
+    }
+    return 0;
+}
+
 int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_write_fn write,
                  void *ctx, brine_error *err) {
-    (void)doc, (void)opts, (void)write, (void)ctx;
-    brine_set_error(err, BRINE_E_USAGE, "brine_encode is not implemented yet", 0);
-    return -1;
+    brine_encode_options defaults;
+    if (!opts) {
+        brine_encode_options_init(&defaults);
+        opts = &defaults;
+    }
+    brine_clear_error(err);
+    if (!doc || !write) {
+        brine_set_error(err, BRINE_E_USAGE, "document and write callback are required", 0);
+        return -1;
+    }
+    if (!doc->root) {
+        brine_set_error(err, BRINE_E_USAGE, "the document has no root", 0);
+        return -1;
+    }
+    int proto = opts->protocol < 0 ? BRINE_HIGHEST_PROTOCOL : opts->protocol;
+    if (proto > BRINE_HIGHEST_PROTOCOL) {
+        brine_set_error(err, BRINE_E_ENCODE_VALUE, "pickle protocol must be <= 5", 0);
+        return -1;
+    }
+
+    encoder e;
+    memset(&e, 0, sizeof e);
+    e.doc = doc;
+    e.opts = opts;
+    e.proto = proto;
+    e.alloc = doc->arena.alloc;
+    e.write = write;
+    e.ctx = ctx;
+    e.frame_start = NO_FRAME;
+    ptrmap_init(&e.memo, &e.alloc);
+    ptrmap_init(&e.setter_of, &e.alloc);
+    ptrmap_init(&e.twin_of, &e.alloc);
+    arena_init(&e.arena, &e.alloc, 0);
+
+    int rc = 0;
+    if (proto >= 2) {
+        uint8_t header[2] = {OP_PROTO, (uint8_t)proto};
+        rc = out_write(&e, header, 2);
+    }
+    e.framing = proto >= 4;
+    if (rc == 0) rc = enc_plan_discarded(&e);
+    if (rc == 0) rc = enc_push(&e, EF_ROOT, NULL) ? run(&e) : -1;
+    if (rc == 0) {
+        commit_frame(&e);
+        rc = out_flush(&e);
+    }
+
+    size_t where = (size_t)e.written + e.len;
+    if (e.buf) e.alloc.free(e.alloc.ctx, e.buf, e.cap);
+    if (e.stack) e.alloc.free(e.alloc.ctx, e.stack, e.stack_cap * sizeof *e.stack);
+    ptrmap_free(&e.memo);
+    ptrmap_free(&e.setter_of);
+    ptrmap_free(&e.twin_of);
+    enc_reduce_free(&e);
+    arena_free_all(&e.arena);
+    if (rc < 0) {
+        brine_set_error(err, e.code ? e.code : BRINE_E_NOMEM, e.msg, where);
+        return -1;
+    }
+    return 0;
 }

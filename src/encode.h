@@ -1,0 +1,359 @@
+/*
+ * encode.h - the pickler's state, shared by encode*.c.
+ *
+ * The encoder is CPython 3.11's C pickler (Modules/_pickle.c) run over brine
+ * nodes instead of Python objects. CPython's save() recurses; here every
+ * save that has children pushes a frame on an explicit stack, and the
+ * driver loop in encode.c steps the top frame until it is done, so graphs of
+ * any depth are written with memory proportional to their depth.
+ *
+ * Identity is CPython's: the memo maps node pointers to memo indices.
+ * Objects CPython creates itself while pickling (the args tuple of every
+ * reduce, the list handed to set() below protocol 4, the latin-1 str of a
+ * bytes below protocol 3, ...) are either "fresh" (frames with node NULL:
+ * they take a memo index but can never be fetched again) or private nodes
+ * made in the encoder's own arena when something may refer to them twice.
+ *
+ * Layout:
+ *   encode.c            options, driver loop, output buffer and framing, memo
+ *   encode_atoms.c      None, bool, int, float, str, bytes, bytearray,
+ *                       pickle buffers, persistent ids at protocol 0
+ *   encode_containers.c tuple, list, dict, set, frozenset and the batching
+ *                       of APPENDS / SETITEMS / ADDITEMS
+ *   encode_objects.c    globals, objects (REDUCE, NEWOBJ, NEWOBJ_EX), their
+ *                       recorded operations, state setters, discarded nodes
+ *   encode_reduce.c     the reductions CPython uses for values that have no
+ *                       opcode at the protocol (bytes, bytearray, set,
+ *                       frozenset, complex, dotted names, NEW below 4),
+ *                       made of private nodes
+ */
+#ifndef BRINE_ENCODE_H
+#define BRINE_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "ptrmap.h"
+#include "value.h"
+
+/* Pickle opcodes the encoder writes. */
+enum {
+    OP_MARK = '(',
+    OP_STOP = '.',
+    OP_POP = '0',
+    OP_POP_MARK = '1',
+    OP_FLOAT = 'F',
+    OP_BINFLOAT = 'G',
+    OP_INT = 'I',
+    OP_BININT = 'J',
+    OP_BININT1 = 'K',
+    OP_BININT2 = 'M',
+    OP_LONG = 'L',
+    OP_NONE = 'N',
+    OP_PERSID = 'P',
+    OP_BINPERSID = 'Q',
+    OP_REDUCE = 'R',
+    OP_UNICODE = 'V',
+    OP_BINUNICODE = 'X',
+    OP_BINBYTES = 'B',
+    OP_SHORT_BINBYTES = 'C',
+    OP_APPEND = 'a',
+    OP_BUILD = 'b',
+    OP_GLOBAL = 'c',
+    OP_DICT = 'd',
+    OP_EMPTY_DICT = '}',
+    OP_APPENDS = 'e',
+    OP_GET = 'g',
+    OP_BINGET = 'h',
+    OP_LONG_BINGET = 'j',
+    OP_LIST = 'l',
+    OP_EMPTY_LIST = ']',
+    OP_PUT = 'p',
+    OP_BINPUT = 'q',
+    OP_LONG_BINPUT = 'r',
+    OP_SETITEM = 's',
+    OP_TUPLE = 't',
+    OP_EMPTY_TUPLE = ')',
+    OP_SETITEMS = 'u',
+    OP_PROTO = 0x80,
+    OP_NEWOBJ = 0x81,
+    OP_TUPLE1 = 0x85,
+    OP_TUPLE2 = 0x86,
+    OP_TUPLE3 = 0x87,
+    OP_NEWTRUE = 0x88,
+    OP_NEWFALSE = 0x89,
+    OP_LONG1 = 0x8a,
+    OP_LONG4 = 0x8b,
+    OP_SHORT_BINUNICODE = 0x8c,
+    OP_BINUNICODE8 = 0x8d,
+    OP_BINBYTES8 = 0x8e,
+    OP_EMPTY_SET = 0x8f,
+    OP_ADDITEMS = 0x90,
+    OP_FROZENSET = 0x91,
+    OP_NEWOBJ_EX = 0x92,
+    OP_STACK_GLOBAL = 0x93,
+    OP_MEMOIZE = 0x94,
+    OP_FRAME = 0x95,
+    OP_BYTEARRAY8 = 0x96,
+    OP_NEXT_BUFFER = 0x97,
+    OP_READONLY_BUFFER = 0x98,
+};
+
+enum {
+    ENC_BATCHSIZE = 1000,         /* BATCHSIZE in _pickle.c */
+    ENC_FRAME_TARGET = 64 * 1024, /* FRAME_SIZE_TARGET */
+    ENC_FRAME_MIN = 4,            /* FRAME_SIZE_MIN */
+    ENC_FRAME_HEADER = 9,         /* FRAME + 8-byte length */
+    ENC_FLUSH_AT = 64 * 1024,     /* unframed output is handed on in pieces this big */
+};
+
+/* Frame kinds: one per CPython function that recurses through save(). */
+typedef enum eframe_kind {
+    EF_ROOT,      /* dump(): discarded nodes, the root, STOP */
+    EF_POP,       /* save(node) POP: a discarded node written before the root */
+    EF_TUPLE,     /* save_tuple */
+    EF_LIST,      /* save_list */
+    EF_DICT,      /* save_dict */
+    EF_SET,       /* save_set, protocol >= 4 */
+    EF_FROZENSET, /* save_frozenset, protocol >= 4 */
+    EF_REDUCE,    /* save_reduce up to the memo check */
+    EF_OPS,       /* save_reduce after it: listitems, dictitems, state, setters */
+    EF_GLOBAL4,   /* save_global with STACK_GLOBAL */
+    EF_SETTER,    /* save_reduce's state_setter call */
+    EF_PERSID,    /* save_pers, protocol >= 1 */
+    EF_VIEW,      /* READONLY_VIEW: save(target) READONLY_BUFFER */
+} eframe_kind;
+
+/* Where the units of a batched run come from. A unit is one node (list
+ * items, set elements, EXTEND and ADD operands) or a pair (dict entries,
+ * keyword arguments, SETITEM operands). */
+typedef enum eseq_src {
+    SEQ_ARRAY, /* u.items[i] */
+    SEQ_PAIRS, /* u.items[i], vals[i] */
+    SEQ_DICT,  /* u.entries[i].key, .value */
+    SEQ_SET,   /* u.entries[i].key */
+    SEQ_OPS1,  /* u.ops[i].a */
+    SEQ_OPS2,  /* u.ops[i].a, .b */
+} eseq_src;
+
+/* How a run is cut into MARK ... APPENDS groups (see encode_containers.c). */
+typedef enum ebatch_mode {
+    BM_LIST_EXACT, /* batch_list_exact */
+    BM_DICT_EXACT, /* batch_dict_exact */
+    BM_SET,        /* save_set's loop */
+    BM_ITER,       /* batch_list / batch_dict over an iterator, protocol >= 1 */
+    BM_SINGLE,     /* protocol 0: APPEND / SETITEM after every unit */
+    BM_ADD,        /* ADD operations: MARK ... ADDITEMS per 1000 */
+} ebatch_mode;
+
+/* The units a frame saves (their source and width are in the frame). */
+typedef struct eseq {
+    union {
+        brine_value *const *items;
+        const bentry *entries;
+        const oprec *ops;
+    } u;
+    brine_value *const *vals; /* SEQ_PAIRS */
+    size_t n;                 /* units */
+} eseq;
+
+/* State of a batched run inside a frame. */
+typedef struct ebatch {
+    uint8_t mode;     /* ebatch_mode */
+    uint8_t single;   /* the current group is `unit APPEND`, not MARK ... APPENDS */
+    uint8_t in_group; /* a group is open */
+    uint8_t started;  /* at least one group was written */
+    uint8_t lastfull; /* the last group had ENC_BATCHSIZE units */
+    uint8_t half;     /* next node of the current unit */
+    uint8_t op1, opn; /* closing opcodes: single form, MARK form */
+    size_t pos;       /* units written */
+    size_t gend;      /* end of the open group */
+} ebatch;
+
+/* One save in progress. Frames are kept small (88 bytes): a graph 10**6
+ * deep needs as many. */
+typedef struct eframe {
+    uint8_t kind;            /* eframe_kind */
+    uint8_t state;           /* kind-specific progress */
+    uint8_t counted;         /* node's active count was raised (recursion guard) */
+    uint8_t op;              /* EF_REDUCE: REDUCE, NEWOBJ or NEWOBJ_EX */
+    uint8_t src;             /* eseq_src of seq */
+    uint8_t width;           /* nodes per unit of seq: 1 or 2 */
+    const brine_value *node; /* the object saved (memo key); NULL when fresh */
+    eseq seq;                /* items, entries, operations; EF_REDUCE: the args */
+    union {
+        struct { /* containers, batched runs, EF_OPS, EF_ROOT */
+            ebatch b;
+            size_t k; /* EF_OPS: next operation, then next setter; EF_ROOT: next discarded */
+        };
+        struct { /* EF_REDUCE */
+            const brine_value *callable;
+            const brine_value *args_node; /* saved as is; else a fresh tuple of seq */
+            const brine_value *post_memo; /* memoized after the reduce (dotted globals) */
+            brine_value *const *kwkeys;   /* NEWOBJ_EX: fresh dict kwkeys -> kwvals */
+            brine_value *const *kwvals;
+            size_t nkw;
+        };
+    };
+} eframe;
+
+/* One state setter call to write after an object's operations. */
+typedef struct esetter {
+    const brine_value *call; /* call(setter, (obj, state)) */
+    size_t next;             /* next setter of the same object + 1, or 0 */
+} esetter;
+
+typedef struct encoder {
+    const brine_doc *doc;
+    const brine_encode_options *opts;
+    int proto;
+    brine_alloc alloc;
+
+    /* output (encode.c) */
+    brine_write_fn write;
+    void *ctx;
+    uint8_t *buf;
+    size_t len, cap;
+    int framing;        /* protocol >= 4, after PROTO */
+    size_t frame_start; /* offset of the open frame's header, or SIZE_MAX */
+    uint64_t written;   /* bytes handed to the callback */
+
+    /* memo (encode.c): node -> (index + 1) | active count << ENC_ACTIVE_SHIFT */
+    ptrmap memo;
+    uint64_t memo_len;
+
+    /* frames (encode.c) */
+    eframe *stack;
+    size_t sp, stack_cap;
+
+    /* private nodes (encode_reduce.c) */
+    brine_arena arena;
+    const brine_value **gtab; /* globals by (module, name): the document's, then private */
+    size_t gmask, gn;         /* gtab slots - 1 (0 before indexing), entries */
+    brine_value *str1[257];   /* private one-character strs, [256] = '' */
+    brine_value *latin1;      /* the interned 'latin1' */
+    brine_value *object_new;  /* object.__new__, as getattr(object, '__new__') */
+
+    /* discarded nodes (encode_objects.c) */
+    ptrmap setter_of; /* object -> index + 1 of its first setter */
+    ptrmap twin_of;   /* object -> its popped copy (recursive reduce), until written */
+    esetter *setters;
+    size_t nsetters;
+    const brine_value **before_root; /* discarded nodes written before the root */
+    size_t nbefore;
+
+    brine_code code;
+    const char *msg;
+} encoder;
+
+#define ENC_ACTIVE_SHIFT 56
+#define ENC_INDEX_MASK   ((UINT64_C(1) << ENC_ACTIVE_SHIFT) - 1)
+
+/* --- encode.c --- */
+
+/* Records the first failure; always returns -1. msg is static or NULL. */
+int enc_fail(encoder *e, brine_code code, const char *msg);
+
+/* _Pickler_Write: appends to the output, opening a frame when framing and
+ * no frame is open. */
+int out_write(encoder *e, const void *p, size_t n);
+int out_byte(encoder *e, uint8_t c);
+/* Room for n bytes at the end of the output, for writing in place; the
+ * bytes count as written. NULL after a failure. */
+uint8_t *out_reserve(encoder *e, size_t n);
+/* _Pickler_write_bytes: a header and a payload; payloads of 64 KiB and more
+ * bypass framing. */
+int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen);
+/* _Pickler_OpcodeBoundary, called where save() starts. */
+int out_boundary(encoder *e);
+
+/* memo_put for node (NULL: a fresh object that takes an index). */
+int enc_memoize(encoder *e, const brine_value *node);
+/* The memo index of node, or -1 when it is not memoized. */
+int64_t enc_memo_index(const encoder *e, const brine_value *node);
+/* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
+int enc_write_get(encoder *e, uint64_t index);
+
+/* Pushes a frame (zeroed apart from kind and node). NULL on failure. The
+ * pointer is valid until the next push. */
+eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node);
+/* Raises node's active count for the recursion guard; fails when a node
+ * would be saved a third time before being memoized (CPython recurses
+ * without end there). */
+int enc_enter(encoder *e, eframe *f);
+
+/* save(v): boundary, then atoms and memo hits are written at once (0);
+ * anything with children pushes a frame (1). -1 on failure. */
+int enc_save(encoder *e, const brine_value *v);
+
+/* --- encode_atoms.c --- */
+int enc_save_bool(encoder *e, const brine_value *v);
+int enc_save_int(encoder *e, const brine_value *v);
+int enc_save_float_bits(encoder *e, uint64_t bits);
+int enc_save_str(encoder *e, const brine_value *v);
+/* Bytes and bytearray payloads with their memo_put (protocols 3+ / 5). */
+int enc_save_bytes_data(encoder *e, const brine_value *key, const uint8_t *p, size_t n);
+int enc_save_bytearray_data(encoder *e, const brine_value *key, const uint8_t *p, size_t n);
+int enc_save_picklebuffer(encoder *e, const brine_value *v);
+int enc_save_persid0(encoder *e, const brine_value *pid);
+
+/* --- encode_containers.c --- */
+/* save(tuple of items) for a tuple CPython creates while pickling. */
+int enc_save_fresh_tuple(encoder *e, brine_value *const *items, size_t n);
+/* save(dict) for a dict CPython creates while pickling (keys -> vals). */
+int enc_save_fresh_dict(encoder *e, brine_value *const *keys, brine_value *const *vals, size_t n);
+int enc_push_tuple(encoder *e, const brine_value *v, brine_value *const *items, size_t n);
+int enc_push_list(encoder *e, const brine_value *v);
+int enc_push_dict(encoder *e, const brine_value *v);
+int enc_push_set(encoder *e, const brine_value *v);
+int enc_step_tuple(encoder *e, size_t fi);
+int enc_step_list(encoder *e, size_t fi);
+int enc_step_dict(encoder *e, size_t fi);
+int enc_step_set(encoder *e, size_t fi);
+int enc_step_frozenset(encoder *e, size_t fi);
+/* Sets up a batched run in frame f. */
+void enc_batch_init(eframe *f, ebatch_mode mode, uint8_t op1, uint8_t opn);
+/* Advances the batched run of frame fi: 0 when it is complete, 1 when a
+ * child frame was pushed, -1 on failure. */
+int enc_batch_step(encoder *e, size_t fi);
+
+/* --- encode_objects.c --- */
+int enc_save_global(encoder *e, const brine_value *g);
+int enc_save_object(encoder *e, const brine_value *v);
+/* Pushes a reduce frame: save(callable), save(args), opcode, then the memo
+ * check of obj (NULL: none) and obj's operations. */
+eframe *enc_push_reduce(encoder *e, const brine_value *callable, const brine_value *obj,
+                        uint8_t op);
+int enc_step_reduce(encoder *e, size_t fi);
+int enc_step_ops(encoder *e, size_t fi);
+int enc_step_global4(encoder *e, size_t fi);
+int enc_step_setter(encoder *e, size_t fi);
+/* Sorts the document's discarded nodes into state setters (written after
+ * their object), reduce twins (written by the recursion itself) and the
+ * rest (written before the root). */
+int enc_plan_discarded(encoder *e);
+
+/* --- encode_reduce.c --- */
+/* save() of values that CPython pickles through save_reduce at this
+ * protocol: bytes < 3, bytearray < 5, set and frozenset < 4, complex. */
+int enc_save_bytes_reduce(encoder *e, const brine_value *v);
+int enc_save_bytearray_reduce(encoder *e, const brine_value *v);
+int enc_save_set_reduce(encoder *e, const brine_value *v);
+int enc_save_complex(encoder *e, const brine_value *v);
+/* The global CPython pickles for (module, name): the document's node when
+ * it has one, else a private node made once per dump. */
+const brine_value *enc_global(encoder *e, const char *module, size_t mlen, const char *name,
+                              size_t nlen);
+/* save_global for a dotted name below protocol 4: getattr(parent, last). */
+int enc_save_dotted_global(encoder *e, const brine_value *g, size_t dot);
+/* NEW objects below protocol 2 and NEW objects with keyword arguments below
+ * 4; `made` holds the arguments to write (v's, or its popped copy's). */
+int enc_save_new_reduce(encoder *e, const brine_value *v, const bobject *made, int with_kwargs);
+/* A private str node; empty and one-character strs below U+0100 are the
+ * document's singletons (or private ones), as in CPython. */
+brine_value *enc_str(encoder *e, const char *p, size_t n);
+/* Frees the private nodes. */
+void enc_reduce_free(encoder *e);
+
+#endif
