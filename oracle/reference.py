@@ -33,7 +33,7 @@ import io
 import pickle
 import warnings
 
-from . import canon, setorder, stubs, walker
+from . import canon, provenance, setorder, stubs, walker
 from .limits import DEFAULT_LIMITS
 
 KINDS = ('accept', 'reject', 'resource')
@@ -293,6 +293,10 @@ def _decode_inprocess(data, opts, want_ops):
                 raise OracleError(factory.internal_error) from e
             return Outcome('reject', exc_class=type(e).__name__, message=str(e),
                            ops=_ops(u, want_ops))
+        if cls is _CReference and factory.events:
+            provenance.attach_argument_objects(factory, u.walk(), data, u.memo.copy())
+            if factory.internal_error is not None:
+                raise OracleError(factory.internal_error)
         graph = canon.Graph(root, factory, pbs, backings)
         counts, discarded, multisets = canon.count(graph)
         verified = True

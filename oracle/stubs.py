@@ -75,7 +75,7 @@ def _factory():
 class Stub(type):
     """Metaclass of every stub: the operations a stream can apply."""
 
-    def __call__(cls, *args):
+    def __call__(cls, /, *args):
         return _factory().call(cls, args)
 
     def extend(cls, items):
@@ -99,7 +99,9 @@ class StubBase:
 
     __slots__ = ()
 
-    def __new__(cls, *args, **kwargs):
+    # Positional-only, so that a keyword argument named 'cls' is recorded
+    # like any other instead of colliding with the parameter.
+    def __new__(cls, /, *args, **kwargs):
         return _factory().new(cls, args, kwargs)
 
 
@@ -128,7 +130,7 @@ class GlobalInfo:
 class ObjectInfo:
     """How a stub object was made and what the stream did to it."""
 
-    __slots__ = ('serial', 'make', 'callable', 'args', 'kwargs', 'ops')
+    __slots__ = ('serial', 'make', 'callable', 'args', 'kwargs', 'ops', 'args_obj', 'kwargs_obj')
     kind = OBJECT
 
     def __init__(self, serial, make, callable_, args, kwargs):
@@ -138,6 +140,11 @@ class ObjectInfo:
         self.args = args
         self.kwargs = kwargs  # list of (key, value) pairs, possibly empty
         self.ops = []
+        # The tuple (and dict) the stream passed to REDUCE/NEWOBJ/NEWOBJ_EX,
+        # when oracle.provenance could find it: CPython hands the stub fresh
+        # *args/**kwargs, so the stream's own objects are found afterwards.
+        self.args_obj = None
+        self.kwargs_obj = None
 
 
 class PersidInfo:
@@ -209,6 +216,9 @@ class StubFactory:
     persids:   Persid -> PersidInfo
     created:   stub objects and persistent records in creation order (the
                index is the creation serial)
+    events:    the result of every call or instantiation of a stub, folded
+               or not, in order: one per REDUCE, NEWOBJ, NEWOBJ_EX, INST and
+               OBJ the stream executed
     set_orders: id(set) -> (set, insertion-ordered elements) for sets whose
                order this process observed (folds; the recovery pass)
     """
@@ -224,6 +234,7 @@ class StubFactory:
         self.created = []
         self.fold_of = {}
         self.set_orders = {}
+        self.events = []  # what each stub call or instantiation returned, in order
         self.internal_error = None
 
     @contextlib.contextmanager
@@ -266,16 +277,20 @@ class StubFactory:
         return obj
 
     def call(self, cls, args):
+        res = _NOFOLD
         if self.fold:
             kind = self.fold_of.get(cls)
             if kind is not None:
                 res = self._fold(kind, args)
-                if res is not _NOFOLD:
-                    return res
-        return self._make(MAKE_CALL, cls, args, ())
+        if res is _NOFOLD:
+            res = self._make(MAKE_CALL, cls, args, ())
+        self.events.append(res)
+        return res
 
     def new(self, cls, args, kwargs):
-        return self._make(MAKE_NEW, cls, args, list(kwargs.items()) if kwargs else ())
+        res = self._make(MAKE_NEW, cls, args, list(kwargs.items()) if kwargs else ())
+        self.events.append(res)
+        return res
 
     def extend(self, target, items):
         items = list(items)

@@ -123,6 +123,8 @@ class Walk:
 
     ops:     [(offset, opcode byte)] executed, in order (FRAME included);
              offset is the opcode byte's position in the input.
+    op_args: for each entry of ops, the input ranges [(start, end)] its
+             argument was read from (several when a read crossed a frame).
     pieces:  [(start, end)] input ranges whose concatenation is the executed
              byte sequence without FRAME opcodes (see executed()).
     find_class_protos: protocol in effect at each find_class call, in order.
@@ -131,7 +133,7 @@ class Walk:
     end_offset: offset of the last opcode fetched (or of the failed fetch).
     """
 
-    __slots__ = ('ops', 'pieces', 'find_class_protos', 'stopped', 'exc_class',
+    __slots__ = ('ops', 'op_args', 'pieces', 'find_class_protos', 'stopped', 'exc_class',
                  'message', 'end_offset')
 
     def executed(self, data):
@@ -155,6 +157,7 @@ def walk(data, extensions=None):
     size = len(data)
     find = data.find
     ops = []
+    op_args = []
     pieces = []
     protos = []
     ext_cache = set()
@@ -247,6 +250,8 @@ def walk(data, extensions=None):
             code = data[off]
             res.end_offset = off
             ops.append((off, code))
+            mine = [(off, off + 1)]
+            op_args.append(mine)
             spec = _TABLE.get(code)
             if spec is None:
                 if 0x20 <= code <= 0x7e and code not in (0x27, 0x5c):
@@ -255,7 +260,6 @@ def walk(data, extensions=None):
                     msg = "invalid load key, '\\x%02x'." % code
                 raise _Fail('UnpicklingError', msg)
             action, param = spec
-            mine = [(off, off + 1)]
             if action == _NOARG:
                 if code == 0x93:
                     protos.append(proto)
@@ -347,6 +351,7 @@ def walk(data, extensions=None):
         elif e > s:
             merged.append((s, e))
     res.ops = ops
+    res.op_args = [m[1:] for m in op_args]
     res.pieces = merged
     res.find_class_protos = protos
     return res

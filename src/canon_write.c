@@ -357,7 +357,13 @@ static int step_object(printer *p, frame *f) {
         f->phase = 1;
         return visit(p, o->callable);
     case 1:
-        puts_(p->o, ", (");
+        puts_(p->o, ", ");
+        if (o->args_tuple) {
+            /* The stream's own tuple: a node that may carry a label. */
+            f->phase = 4;
+            return visit(p, o->args_tuple);
+        }
+        puts_(p->o, "(");
         f->phase = 2;
         /* fall through */
     case 2:
@@ -366,11 +372,18 @@ static int step_object(printer *p, frame *f) {
             return visit(p, o->args[f->i++]);
         }
         puts_(p->o, o->nargs == 1 ? ",)" : ")");
+        /* fall through */
+    case 4: /* after the arguments */
         f->i = 0;
         if (!o->nkw) {
             puts_(p->o, ")");
             f->phase = 10;
             return 1;
+        }
+        if (o->kwargs_dict) {
+            puts_(p->o, ", ");
+            f->phase = 5;
+            return visit(p, o->kwargs_dict);
         }
         puts_(p->o, ", {");
         f->phase = 3;
@@ -387,6 +400,10 @@ static int step_object(printer *p, frame *f) {
         }
         puts_(p->o, "})");
         f->i = 0;
+        f->phase = 10;
+        return 1;
+    case 5: /* after the kwargs dict */
+        puts_(p->o, ")");
         f->phase = 10;
         return 1;
     default: return step_ops(p, f, &o->log);

@@ -68,9 +68,10 @@ int op_stack_global(decoder *d) {
 }
 
 /* callable(*args): a record on a stub, a native value when the builtins
- * policy folds it, TypeError for anything that is not a class. */
+ * policy folds it, TypeError for anything that is not a class. `args_tuple`
+ * is the tuple REDUCE popped (NULL for INST and OBJ). */
 static int do_call(decoder *d, brine_value *callable, brine_value *const *args, size_t nargs,
-                   uint8_t opcode) {
+                   uint8_t opcode, brine_value *args_tuple) {
     if (!is_stub(callable)) return dec_fail(d, BRINE_E_NOT_CALLABLE);
     if (d->opts->policy == BRINE_POLICY_BUILTINS && callable->kind == BRINE_GLOBAL) {
         brine_value *folded;
@@ -78,8 +79,10 @@ static int do_call(decoder *d, brine_value *callable, brine_value *const *args, 
         if (r < 0) return -1;
         if (r > 0) return dec_push(d, folded);
     }
-    return dec_push(d, val_object(d->doc, BRINE_MAKE_CALL, opcode, callable, args, nargs, NULL,
-                                  NULL, 0));
+    brine_value *obj =
+        val_object(d->doc, BRINE_MAKE_CALL, opcode, callable, args, nargs, NULL, NULL, 0);
+    if (obj) obj->u.o->args_tuple = args_tuple;
+    return dec_push(d, obj);
 }
 
 /* INST and OBJ: cls.__new__(cls) when there are no arguments and cls is a
@@ -88,7 +91,7 @@ static int instantiate(decoder *d, brine_value *cls, brine_value *const *args, s
                        uint8_t opcode) {
     if (nargs == 0 && is_stub(cls))
         return dec_push(d, val_object(d->doc, BRINE_MAKE_NEW, opcode, cls, NULL, 0, NULL, NULL, 0));
-    return do_call(d, cls, args, nargs, opcode);
+    return do_call(d, cls, args, nargs, opcode, NULL);
 }
 
 int op_inst(decoder *d) {
@@ -120,7 +123,7 @@ int op_reduce(decoder *d) {
     brine_value *args, *callable;
     if (dec_pop(d, &args) < 0 || dec_pop(d, &callable) < 0) return -1;
     if (args->kind != BRINE_TUPLE) return dec_fail(d, BRINE_E_ARGS_NOT_TUPLE);
-    return do_call(d, callable, args->u.tup.items, args->u.tup.n, 'R');
+    return do_call(d, callable, args->u.tup.items, args->u.tup.n, 'R', args);
 }
 
 /* NEWOBJ, NEWOBJ_EX: cls.__new__(cls, *args, **kwargs). */
@@ -147,8 +150,13 @@ int op_newobj(decoder *d, int with_kwargs) {
             vals[i] = e->value;
         }
     }
-    return dec_push(d, val_object(d->doc, BRINE_MAKE_NEW, with_kwargs ? 0x92 : 0x81, cls,
-                                  args->u.tup.items, args->u.tup.n, keys, vals, nkw));
+    brine_value *obj = val_object(d->doc, BRINE_MAKE_NEW, with_kwargs ? 0x92 : 0x81, cls,
+                                  args->u.tup.items, args->u.tup.n, keys, vals, nkw);
+    if (obj) {
+        obj->u.o->args_tuple = args;
+        obj->u.o->kwargs_dict = kwargs;
+    }
+    return dec_push(d, obj);
 }
 
 /* setattr(inst, key, value) on a native value, which has no attributes to set. */

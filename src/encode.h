@@ -189,7 +189,8 @@ typedef struct eframe {
         };
         struct { /* EF_REDUCE */
             const brine_value *callable;
-            const brine_value *args_node; /* saved as is; else a fresh tuple of seq */
+            const brine_value *args_node;   /* saved as is; else a fresh tuple of seq */
+            const brine_value *kwargs_node; /* NEWOBJ_EX: saved as is; else a fresh dict */
             const brine_value *post_memo; /* memoized after the reduce (dotted globals) */
             brine_value *const *kwkeys;   /* NEWOBJ_EX: fresh dict kwkeys -> kwvals */
             brine_value *const *kwvals;

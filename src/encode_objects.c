@@ -164,6 +164,8 @@ int enc_save_object(encoder *e, const brine_value *v) {
     if (!f) return -1;
     f->seq.u.items = o->args;
     f->seq.n = o->nargs;
+    f->args_node = o->args_tuple;
+    f->kwargs_node = o->kwargs_dict;
     f->kwkeys = o->kwkeys;
     f->kwvals = o->kwvals;
     f->nkw = o->nkw;
@@ -189,7 +191,9 @@ int enc_step_reduce(encoder *e, size_t fi) {
         /* fallthrough */
     case 2:
         f->state = 3;
-        if (f->op == OP_NEWOBJ_EX && (r = enc_save_fresh_dict(e, f->kwkeys, f->kwvals, f->nkw)))
+        if (f->op == OP_NEWOBJ_EX &&
+            (r = f->kwargs_node ? enc_save(e, f->kwargs_node)
+                                : enc_save_fresh_dict(e, f->kwkeys, f->kwvals, f->nkw)))
             return r;
         f = &e->stack[fi];
         /* fallthrough */

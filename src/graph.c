@@ -13,6 +13,18 @@ static brine_value *oplog_slot(const oplog *log, size_t i) {
     return i % 2 ? op->b : op->a;
 }
 
+/* An object's arguments are one slot (the args tuple node) when the stream
+ * built a tuple for them, else one slot per argument. Keyword arguments
+ * likewise: the kwargs dict, or a key and a value per entry. */
+static size_t object_arg_slots(const bobject *o) {
+    return o->args_tuple ? 1 : o->nargs;
+}
+
+static size_t object_kw_slots(const bobject *o) {
+    if (!o->nkw) return 0;
+    return o->kwargs_dict ? 1 : 2 * (size_t)o->nkw;
+}
+
 size_t graph_nslots(const brine_value *v) {
     switch (v->kind) {
     case BRINE_TUPLE: return v->u.tup.n;
@@ -23,7 +35,7 @@ size_t graph_nslots(const brine_value *v) {
     case BRINE_GLOBAL: return 2 + oplog_slots(&v->u.g->log);
     case BRINE_OBJECT: {
         const bobject *o = v->u.o;
-        return 1 + (size_t)o->nargs + 2 * (size_t)o->nkw + oplog_slots(&o->log);
+        return 1 + object_arg_slots(o) + object_kw_slots(o) + oplog_slots(&o->log);
     }
     case BRINE_PERSID:
     case BRINE_READONLY_VIEW: return 1;
@@ -48,10 +60,11 @@ brine_value *graph_slot(const brine_value *v, size_t i) {
         const bobject *o = v->u.o;
         if (i == 0) return o->callable;
         i -= 1;
-        if (i < o->nargs) return o->args[i];
-        i -= o->nargs;
-        if (i < 2 * (size_t)o->nkw) return i % 2 ? o->kwvals[i / 2] : o->kwkeys[i / 2];
-        i -= 2 * (size_t)o->nkw;
+        if (i < object_arg_slots(o)) return o->args_tuple ? o->args_tuple : o->args[i];
+        i -= object_arg_slots(o);
+        if (i < object_kw_slots(o))
+            return o->kwargs_dict ? o->kwargs_dict : i % 2 ? o->kwvals[i / 2] : o->kwkeys[i / 2];
+        i -= object_kw_slots(o);
         return oplog_slot(&o->log, i);
     }
     case BRINE_PERSID: return v->u.pid;

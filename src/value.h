@@ -67,6 +67,12 @@ typedef struct bglobal {
 
 typedef struct bobject {
     brine_value *callable;
+    /* The tuple REDUCE/NEWOBJ/NEWOBJ_EX popped for the arguments, and the
+     * dict NEWOBJ_EX popped for the keyword arguments: the stream can share
+     * them with the rest of the graph. NULL for INST and OBJ, whose
+     * arguments come straight off the stack. */
+    brine_value *args_tuple;
+    brine_value *kwargs_dict;
     brine_value **args;
     brine_value **kwkeys;
     brine_value **kwvals;

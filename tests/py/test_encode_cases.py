@@ -550,10 +550,6 @@ BUFFERS = [
 # policies that fail ("s", "b" or "sb") and why. They are run and listed
 # separately; see the report in the encoder's commit for the details.
 KNOWN = {
-    # A __reduce__ returning the same args tuple object twice: the second
-    # REDUCE fetches the tuple from the memo, but an object node keeps only
-    # the arguments, not the tuple they came in (decoder/value model).
-    ("reduce const args twice", None): "sb",
     # CPython 3.11's ASCII one-character literals are interned objects
     # distinct from the latin-1 singletons that decoding (and bytes below
     # protocol 3) produce; the unpickler merges them, so no graph can say

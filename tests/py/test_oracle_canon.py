@@ -214,12 +214,16 @@ class ObjectTest(unittest.TestCase):
         data = b'(cm\nC\ncm\nC\ncm\nD\nl.'
         self.assertEqual(out(data), "root: [&1 global('m', 'C'), *1, global('m', 'D')]\n")
 
-    def test_arguments_are_not_nodes_but_their_items_keep_identity(self):
+    def test_argument_tuples_keep_their_identity(self):
         # T = ([],) is memoized, used as REDUCE arguments and put in the root:
-        # T gets no label, the list inside it does
+        # the call's arguments are T itself, shared with the root (CPython
+        # only hands the stub a copy; oracle.provenance finds T in the memo)
         data = P4 + glob('m', 'f') + b']\x94\x85\x94R(h\x01h\x00l.'
-        self.assertEqual(out(data), "root: [(&1 [],), *1]\n"
-                                    "discarded: call(global('m', 'f'), (*1,))\n")
+        self.assertEqual(out(data), "root: [&1 (&2 [],), *2]\n"
+                                    "discarded: call(global('m', 'f'), *1)\n")
+        # without the memo there is nothing to share: plain arguments
+        data = P4 + glob('m', 'f') + b']\x85R.'
+        self.assertEqual(out(data), "root: call(global('m', 'f'), ([],))\n")
 
     def test_persistent_ids(self):
         self.assertEqual(out(b'P42\n.'), "root: persid('42')\n")
