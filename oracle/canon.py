@@ -172,10 +172,16 @@ class Graph:
                 out.append(info.name)
             else:
                 out.append(info.callable)
-                out.extend(info.args)
-                for k, v in info.kwargs:
-                    out.append(k)
-                    out.append(v)
+                if info.args_obj is not None:
+                    out.append(info.args_obj)
+                else:
+                    out.extend(info.args)
+                if info.kwargs_obj is not None:
+                    out.append(info.kwargs_obj)
+                else:
+                    for k, v in info.kwargs:
+                        out.append(k)
+                        out.append(v)
             for op, a, b in info.ops:
                 if op is stubs.OP_EXTEND:
                     out.extend(a)
@@ -376,8 +382,14 @@ def render(graph, counts, discarded, orders):
                 emit(rec.make + '(')
                 tokens.append(rec.callable)
                 tokens.append(_SEP)
-                _args(tokens, rec.args)
-                if rec.kwargs:
+                if rec.args_obj is not None:
+                    tokens.append(rec.args_obj)
+                else:
+                    _args(tokens, rec.args)
+                if rec.kwargs_obj is not None:
+                    tokens.append(_SEP)
+                    tokens.append(rec.kwargs_obj)
+                elif rec.kwargs or rec.newobj_ex:
                     tokens.append(_SEP)
                     tokens.append(_Lit('{'))
                     first = True

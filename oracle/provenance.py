@@ -60,9 +60,10 @@ def argument_tokens(walk, data):
     """Replay `walk` (a successful load's walk) on tokens.
 
     Returns (events, memo): events lists, for every REDUCE, NEWOBJ,
-    NEWOBJ_EX, INST and OBJ executed, in order, the pair (args token,
-    kwargs token), None where the opcode has none (INST, OBJ; REDUCE and
-    NEWOBJ have no kwargs); memo maps each final memo index to its token.
+    NEWOBJ_EX, INST and OBJ executed, in order, the triple (opcode, args
+    token, kwargs token), None where the opcode has none (INST, OBJ; REDUCE
+    and NEWOBJ have no kwargs); memo maps each final memo index to its
+    token.
     """
     stack = []
     marks = []
@@ -91,22 +92,22 @@ def argument_tokens(walk, data):
             args = stack.pop()
             stack.pop()
             stack.append(fresh())
-            events.append((args, None))
+            events.append((code, args, None))
         elif code == _NEWOBJ:
             args = stack.pop()
             stack.pop()
             stack.append(fresh())
-            events.append((args, None))
+            events.append((code, args, None))
         elif code == _NEWOBJ_EX:
             kwargs = stack.pop()
             args = stack.pop()
             stack.pop()
             stack.append(fresh())
-            events.append((args, kwargs))
+            events.append((code, args, kwargs))
         elif code == _INST or code == _OBJ:
             del stack[marks.pop():]
             stack.append(fresh())
-            events.append((None, None))
+            events.append((code, None, None))
         elif code in _MARK_TO_NEW:
             del stack[marks.pop():]
             stack.append(fresh())
@@ -140,10 +141,11 @@ def attach_argument_objects(factory, walk, data, final_memo):
     for index, token in memo.items():
         where.setdefault(token, index)
     info = factory.info
-    for (args_tok, kwargs_tok), result in zip(events, factory.events):
+    for (code, args_tok, kwargs_tok), result in zip(events, factory.events):
         if type(result) is not stubs.Stub:
             continue  # a folded call (builtins policy)
         rec = info[result]
+        rec.newobj_ex = code == _NEWOBJ_EX
         if args_tok is not None and args_tok in where:
             obj = final_memo.get(where[args_tok])
             if type(obj) is tuple and len(obj) == len(rec.args) and all(

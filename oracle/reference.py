@@ -293,10 +293,18 @@ def _decode_inprocess(data, opts, want_ops):
                 raise OracleError(factory.internal_error) from e
             return Outcome('reject', exc_class=type(e).__name__, message=str(e),
                            ops=_ops(u, want_ops))
-        if cls is _CReference and factory.events:
-            provenance.attach_argument_objects(factory, u.walk(), data, u.memo.copy())
-            if factory.internal_error is not None:
-                raise OracleError(factory.internal_error)
+        if factory.events:
+            if cls is _CReference:
+                provenance.attach_argument_objects(factory, u.walk(), data, u.memo.copy())
+                if factory.internal_error is not None:
+                    raise OracleError(factory.internal_error)
+            else:
+                # The pure-Python unpickler reads frames its own way; when
+                # the C reading model does not match its calls, leave the
+                # arguments as plain copies.
+                provenance.attach_argument_objects(factory, walker.walk(data, opts.extensions),
+                                                   data, dict(u.memo))
+                factory.internal_error = None
         graph = canon.Graph(root, factory, pbs, backings)
         counts, discarded, multisets = canon.count(graph)
         verified = True

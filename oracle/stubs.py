@@ -130,7 +130,8 @@ class GlobalInfo:
 class ObjectInfo:
     """How a stub object was made and what the stream did to it."""
 
-    __slots__ = ('serial', 'make', 'callable', 'args', 'kwargs', 'ops', 'args_obj', 'kwargs_obj')
+    __slots__ = ('serial', 'make', 'callable', 'args', 'kwargs', 'ops', 'args_obj', 'kwargs_obj',
+                 'newobj_ex')
     kind = OBJECT
 
     def __init__(self, serial, make, callable_, args, kwargs):
@@ -145,6 +146,9 @@ class ObjectInfo:
         # *args/**kwargs, so the stream's own objects are found afterwards.
         self.args_obj = None
         self.kwargs_obj = None
+        # Made by NEWOBJ_EX (its keyword dict is printed even when empty);
+        # also found by oracle.provenance, as __new__ cannot tell.
+        self.newobj_ex = False
 
 
 class PersidInfo:

@@ -9,15 +9,13 @@
 #include <string.h>
 
 #include "bigint.h"
+#include "canon.h"
 #include "errors.h"
 #include "graph.h"
 #include "ptrmap.h"
 #include "pyfloat.h"
 #include "pytext.h"
 #include "value.h"
-
-/* Ints up to this many bits print in decimal, larger ones in hex (linear). */
-#define CANON_DECIMAL_BITS 4096
 
 /* Nodes that can carry a label: everything but the value-like atoms and
  * the per-document singletons. */
@@ -375,7 +373,7 @@ static int step_object(printer *p, frame *f) {
         /* fall through */
     case 4: /* after the arguments */
         f->i = 0;
-        if (!o->nkw) {
+        if (!o->nkw && !o->kwargs_dict) {
             puts_(p->o, ")");
             f->phase = 10;
             return 1;

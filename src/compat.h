@@ -34,4 +34,12 @@ extern const compat_tables compat_3to2; /* pickler: Python 3 names to 2 */
 int compat_map(const compat_tables *t, const char **module, size_t *mlen, const char **name,
                size_t *nlen);
 
+/* The names in CPython 3.11's builtins module that are types, sorted. */
+extern const char *const *const compat_builtin_types;
+extern const size_t compat_nbuiltin_types;
+
+/* 1 when builtins.<name> is a type (its __module__ is CPython's interned
+ * 'builtins', shared by every builtin type; functions have another). */
+int compat_is_builtin_type(const char *name, size_t nlen);
+
 #endif

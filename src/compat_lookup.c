@@ -46,3 +46,15 @@ int compat_map(const compat_tables *t, const char **module, size_t *mlen, const 
     }
     return 0;
 }
+
+int compat_is_builtin_type(const char *name, size_t nlen) {
+    size_t lo = 0, hi = compat_nbuiltin_types;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = cmp_counted(name, nlen, compat_builtin_types[mid]);
+        if (!r) return 1;
+        if (r < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return 0;
+}

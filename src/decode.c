@@ -262,7 +262,7 @@ static int op_tuple(decoder *d) {
 static int op_list(decoder *d) {
     size_t i;
     if (dec_marker(d, &i) < 0) return -1;
-    brine_value *list = val_list_copy(d->doc, d->stack + i, d->sp - i);
+    brine_value *list = val_list_copy(d->doc, d->sp > i ? d->stack + i : NULL, d->sp - i);
     d->sp = i;
     return dec_push(d, list);
 }

@@ -106,7 +106,7 @@ int op_inst(decoder *d) {
     if (i < d->fence) return dec_underflow(d);
     size_t nargs = d->sp - i;
     d->sp = i;
-    return instantiate(d, cls, d->stack + i, nargs, 'i');
+    return instantiate(d, cls, nargs ? d->stack + i : NULL, nargs, 'i');
 }
 
 int op_obj(decoder *d) {

@@ -23,6 +23,7 @@
  */
 #include <string.h>
 
+#include "compat.h"
 #include "encode.h"
 
 /* ------------------------------------------------------------------------ */
@@ -187,14 +188,18 @@ static int gtab_insert(encoder *e, const brine_value *g) {
     return 0;
 }
 
-/* The module str of a private global: CPython's __module__ strs are
- * interned, so any global of the same module has the same one. Only
- * STACK_GLOBAL (protocol >= 4) ever writes it. */
+/* The module str of a private global. The globals brine invents are
+ * builtin types, whose __module__ is one str CPython shares among all
+ * builtin types (builtin functions have another): reuse the module str of
+ * a global of the same kind. Only STACK_GLOBAL (protocol >= 4) writes it. */
 static brine_value *module_str(encoder *e, const char *m, size_t mlen) {
+    int builtins = mlen == 8 && memcmp(m, "builtins", 8) == 0;
     if (e->proto >= 4)
         for (size_t i = 0; i <= e->gmask; i++) {
             const bglobal *x = e->gtab[i] ? e->gtab[i]->u.g : NULL;
-            if (x && x->mlen == mlen && memcmp(x->module, m, mlen) == 0) return x->module_str;
+            if (x && x->mlen == mlen && memcmp(x->module, m, mlen) == 0 &&
+                (!builtins || compat_is_builtin_type(x->name, x->nlen)))
+                return x->module_str;
         }
     return enc_str(e, m, mlen);
 }

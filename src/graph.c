@@ -21,7 +21,6 @@ static size_t object_arg_slots(const bobject *o) {
 }
 
 static size_t object_kw_slots(const bobject *o) {
-    if (!o->nkw) return 0;
     return o->kwargs_dict ? 1 : 2 * (size_t)o->nkw;
 }
 

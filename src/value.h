@@ -87,7 +87,8 @@ struct brine_value {
     uint8_t kind;  /* brine_kind */
     uint8_t flags; /* VF_* */
     uint16_t spare;
-    uint32_t mark; /* doc->epoch when the decoder's reachability pass saw it */
+    uint32_t mark; /* doc->epoch when the decoder's reachability pass saw it;
+                    * the canonical reader uses it as scratch and leaves 0 */
     union {
         int boolean;
         int64_t i;                                        /* INT, small */

@@ -5,7 +5,9 @@ The unpickler maps Python 2 names to Python 3 names for protocols < 3
 (NAME_MAPPING, then IMPORT_MAPPING), and the pickler maps back
 (REVERSE_NAME_MAPPING, then REVERSE_IMPORT_MAPPING). These tables are data
 CPython ships; brine carries them as sorted C arrays so that the library
-needs no Python at run time. Run after a CPython upgrade:
+needs no Python at run time. The file also lists which names in builtins
+are types: CPython's pickler writes their module as one shared str and the
+module of builtin functions as another. Run after a CPython upgrade:
 
     python3 tools/gen_compat.py > src/compat.c
 """
@@ -39,6 +41,16 @@ def emit_modules(name, table):
     print("};")
 
 
+def emit_builtin_types():
+    import builtins
+    names = sorted((n for n, v in vars(builtins).items() if isinstance(v, type)),
+                   key=lambda n: n.encode())
+    print("static const char *const builtin_types[] = {")
+    for n in names:
+        print(f"    {c_str(n)},")
+    print("};")
+
+
 def main():
     print("/*")
     print(" * compat.c - Python 2 <-> 3 name mapping tables (fix_imports).")
@@ -52,11 +64,14 @@ def main():
     emit_modules("modules_2to3", _compat_pickle.IMPORT_MAPPING)
     emit_names("names_3to2", _compat_pickle.REVERSE_NAME_MAPPING)
     emit_modules("modules_3to2", _compat_pickle.REVERSE_IMPORT_MAPPING)
+    emit_builtin_types()
     print()
     print("const compat_tables compat_2to3 = {names_2to3, sizeof names_2to3 / sizeof names_2to3[0],")
     print("                                   modules_2to3, sizeof modules_2to3 / sizeof modules_2to3[0]};")
     print("const compat_tables compat_3to2 = {names_3to2, sizeof names_3to2 / sizeof names_3to2[0],")
     print("                                   modules_3to2, sizeof modules_3to2 / sizeof modules_3to2[0]};")
+    print("const char *const *const compat_builtin_types = builtin_types;")
+    print("const size_t compat_nbuiltin_types = sizeof builtin_types / sizeof builtin_types[0];")
 
 
 if __name__ == "__main__":

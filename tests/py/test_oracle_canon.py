@@ -182,7 +182,7 @@ class ObjectTest(unittest.TestCase):
         data = P4 + glob('m', 'C') + b'K\x01\x85}\x8c\x01kK\x02s\x92.'
         self.assertEqual(out(data), "root: new(global('m', 'C'), (1,), {'k': 2})\n")
         data = P4 + glob('m', 'C') + b')}\x92.'
-        self.assertEqual(out(data), "root: new(global('m', 'C'), ())\n")
+        self.assertEqual(out(data), "root: new(global('m', 'C'), (), {})\n")
         self.assertEqual(out(b'(imod\nC\n.'), "root: new(global('mod', 'C'), ())\n")
         self.assertEqual(out(b'(K\x01imod\nC\n.'), "root: call(global('mod', 'C'), (1,))\n")
         self.assertEqual(out(b'(cm\nC\no.'), "root: new(global('m', 'C'), ())\n")
