@@ -250,6 +250,13 @@ def _recover_orders(data, opts, cgraph, walk, known, needed):
         return {}, False
     finally:
         copyreg._extension_cache.clear()
+    if pfactory.events:
+        # The C graph shows argument tuples as nodes; so must this one, or
+        # the parallel traversal of setorder.match would not line up.
+        provenance.attach_argument_objects(pfactory, walker.walk(executed, opts.extensions),
+                                           executed, dict(u.memo))
+        if pfactory.internal_error is not None:
+            return {}, False
     pgraph = canon.Graph(proot, pfactory, pbs, backings)
     porders = {i: ent[1] for i, ent in pfactory.set_orders.items()
                if len(ent[1]) == len(ent[0])}
