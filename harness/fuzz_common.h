@@ -1,0 +1,125 @@
+/*
+ * fuzz_common.h - what the fuzz targets share: an output buffer for the
+ * writers, the decode options a fuzz input selects with its last bytes,
+ * the canonical text checks, and the planted failure used to test that
+ * FUZZ_ASSERT really aborts.
+ */
+#ifndef BRINE_FUZZ_COMMON_H
+#define BRINE_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brine.h"
+#include "fuzz_assert.h"
+
+/* Every target's entry point (libFuzzer's names). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* The path of the input being run, set by the replay driver (NULL under
+ * the fuzzing engines); for messages only. */
+extern const char *fuzz_input_name;
+
+/* Copies the NUL-terminated `in` to out[0..cap) on one line: newlines as
+ * \n, other control and non-ASCII bytes as \xhh. Returns the length. */
+size_t fuzz_escape(const char *in, char *out, size_t cap);
+
+/* --- output buffer --------------------------------------------------------- */
+
+typedef struct fuzz_buf {
+    char *p;
+    size_t n, cap;
+} fuzz_buf;
+
+/* brine_write_fn appending to a fuzz_buf (ctx). */
+int fuzz_buf_write(void *ctx, const void *data, size_t len);
+/* brine_write_fn that only counts bytes into a size_t (ctx). */
+int fuzz_count_write(void *ctx, const void *data, size_t len);
+void fuzz_buf_free(fuzz_buf *b);
+int fuzz_buf_eq(const fuzz_buf *a, const fuzz_buf *b);
+
+/* --- decode options from the input's tail ---------------------------------- */
+
+/* The last byte L of an input selects the options; when L has bit 7 set,
+ * the byte E before it selects more. The rest is the pickle.
+ *
+ *   L bit 0     policy: symbolic, builtins
+ *   L bits 1-2  encoding: ASCII, latin1, bytes, utf-8
+ *   L bits 3-4  errors: strict, replace, ignore, surrogateescape
+ *               (with E bit 7: backslashreplace, surrogatepass,
+ *               xmlcharrefreplace, an unknown handler name)
+ *   L bit 5     zero_copy
+ *   L bit 6     fix_imports off
+ *   E bits 0-1  buffers: None, [], [b0], [b0, b1]
+ *   E bits 2-3  b0, b1 read-only
+ *   E bits 4-5  one small cap: none, max_memory, max_memo, max_marks
+ *   E bit 6     an extension registry (FUZZ_EXTENSIONS)
+ *
+ * So a plain pickle with the byte 0x00 appended decodes with the defaults. */
+typedef struct fuzz_options {
+    brine_decode_options opts;
+    brine_buffer buffers[2];
+    const char *encoding; /* Python's name of the encoding ("ASCII", ...) */
+    const char *errors;   /* Python's name of the error handler ("strict", ...) */
+    int nbuffers_sel;     /* -1 for buffers=None, else the number of buffers */
+    int cap;              /* 0 none, 1 max_memory, 2 max_memo, 3 max_marks */
+    int extensions;       /* 1 when FUZZ_EXTENSIONS is registered */
+} fuzz_options;
+
+/* Returns the size of the pickle part of the input. */
+size_t fuzz_options_from_tail(const uint8_t *data, size_t size, fuzz_options *fo);
+
+#define FUZZ_NEXTENSIONS 3
+extern const brine_extension FUZZ_EXTENSIONS[FUZZ_NEXTENSIONS];
+
+/* --- checks ---------------------------------------------------------------- */
+
+/* 1 when err says the called function is a stub that is not written yet
+ * (BRINE_E_USAGE "... not implemented ..."): the check is then skipped. */
+int fuzz_not_implemented(const brine_error *err);
+
+/* Asserts that err describes a real failure: a valid code with a class. */
+void fuzz_assert_clean_error(const brine_error *err, const char *what);
+
+/* Writes the canonical text of doc into out (which it resets); asserts
+ * that printing succeeds. */
+void fuzz_canon(const brine_doc *doc, fuzz_buf *out);
+
+/* Reads `text` (printer output, or any text when `any_text`) back with
+ * brine_canon_read and asserts that the document prints as exactly `text`.
+ * Returns the document read (caller frees), or NULL when the reader is not
+ * implemented yet or (any_text) rejected the text. */
+brine_doc *fuzz_check_canon_reread(const char *text, size_t len, int any_text);
+
+/* The encoder round trip (fuzz_roundtrip.c): at every protocol 0-5 where
+ * brine_encode succeeds, decoding the bytes gives back `text` (the
+ * canonical text of doc) when the value is representable exactly at that
+ * protocol, and decoding and encoding again gives the same bytes. */
+typedef struct fuzz_rt_config {
+    int fix_imports;             /* for both the encoder and the decoder */
+    int encode_twice;            /* also assert that encoding is deterministic */
+    const brine_buffer *buffers; /* contents of PICKLEBUFFER nodes (in-band) */
+    size_t nbuffers;
+    int only_protocol; /* -1: every protocol; else just this one */
+} fuzz_rt_config;
+
+/* -1, or with $BRINE_FUZZ_RT_SAMPLE=1 one protocol picked from the input's
+ * bytes: the round trip then costs a sixth, and the engine still reaches
+ * every protocol through different inputs (bench/fuzz_throughput). */
+int fuzz_rt_protocol(const uint8_t *data, size_t size);
+void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz_rt_config *cfg);
+
+/* The set of nodes reachable from the ones added (fuzz_roundtrip.c). */
+typedef struct fuzz_reach fuzz_reach;
+fuzz_reach *fuzz_reach_new(void);
+void fuzz_reach_add(fuzz_reach *r, brine_value *v);
+int fuzz_reach_has(fuzz_reach *r, const brine_value *v);
+void fuzz_reach_free(fuzz_reach *r);
+
+/* When the environment variable BRINE_FUZZ_PLANT is set and non-empty and
+ * the input starts with its bytes, fails a FUZZ_ASSERT: lets the tests
+ * check that a broken property really aborts, in every build. */
+void fuzz_check_planted(const uint8_t *data, size_t size);
+
+#endif
