@@ -1,6 +1,7 @@
 # cmake/fuzzing.cmake - compiler flags for the fuzzing engines (included
 # before libbrine is defined, so that the library is instrumented too).
-# BRINE_FUZZ_ENGINE: replay (default, any compiler), libfuzzer, afl.
+# BRINE_FUZZ_ENGINE: replay (default, any compiler), libfuzzer, afl, external
+# (OSS-Fuzz style: $CC, $CFLAGS and $LIB_FUZZING_ENGINE from the environment).
 #
 # The flags are global (add_compile_options) on purpose: coverage feedback
 # and sanitizers are only useful when the library under test carries them,
@@ -40,6 +41,20 @@ elseif(BRINE_FUZZ_ENGINE STREQUAL "afl")
   # (libAFLDriver). No sanitizer: AFL++ instances run fastest without one,
   # the libFuzzer build is the ASan/UBSan one, and FUZZ_ASSERT aborts anyway.
   set(BRINE_FUZZ_LINK_FLAGS -fsanitize=fuzzer)
+elseif(BRINE_FUZZ_ENGINE STREQUAL "external")
+  # OSS-Fuzz and ClusterFuzzLite (.clusterfuzzlite/build.sh): the build
+  # environment owns the compiler, the sanitizers and the coverage flags
+  # ($CC and $CFLAGS, which CMake reads by itself), so nothing is added at
+  # compile time; the engine to link is $LIB_FUZZING_ENGINE, a flag
+  # (-fsanitize=fuzzer) or a driver library (AFL++'s libAFLDriver.a).
+  set(BRINE_FUZZ_ENGINE_LINK "$ENV{LIB_FUZZING_ENGINE}" CACHE STRING
+      "Link flags or library of the external fuzzing engine (default: $LIB_FUZZING_ENGINE)")
+  if(NOT BRINE_FUZZ_ENGINE_LINK)
+    message(FATAL_ERROR "BRINE_FUZZ_ENGINE=external needs LIB_FUZZING_ENGINE in the environment "
+                        "(or -DBRINE_FUZZ_ENGINE_LINK=...)")
+  endif()
+  separate_arguments(BRINE_FUZZ_LINK_FLAGS UNIX_COMMAND "${BRINE_FUZZ_ENGINE_LINK}")
 else()
-  message(FATAL_ERROR "BRINE_FUZZ_ENGINE must be replay, libfuzzer or afl (got ${BRINE_FUZZ_ENGINE})")
+  message(FATAL_ERROR "BRINE_FUZZ_ENGINE must be replay, libfuzzer, afl or external "
+                      "(got ${BRINE_FUZZ_ENGINE})")
 endif()

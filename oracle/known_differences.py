@@ -115,8 +115,11 @@ def _memo_index(data, offset, name):
         end = data.find(b'\n', offset + 1)
         if end < 0:
             return None
+        # CPython parses the line as a C string (PyLong_FromString): the
+        # number ends at the first NUL, and what follows it is ignored.
+        arg = data[offset + 1:end].split(b'\0', 1)[0]
         try:
-            return int(data[offset + 1:end])
+            return int(arg)
         except ValueError:
             return None
     return None

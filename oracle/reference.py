@@ -31,6 +31,7 @@ import contextlib
 import copyreg
 import io
 import pickle
+import sys
 import warnings
 
 from . import canon, provenance, setorder, stubs, walker
@@ -263,15 +264,47 @@ def _recover_orders(data, opts, cgraph, walk, known, needed):
     return setorder.match(cgraph, known, pgraph, porders, needed)
 
 
+# CPython 3.11's PyByteArray_FromStringAndSize frees its new object when the
+# data allocation fails, before it has set ob_exports; bytearray_dealloc then
+# reads whatever that memory held, and when it is not 0 it prints this
+# SystemError with PyErr_Print (through sys.excepthook) and carries on. The
+# MemoryError of the allocation is still the outcome. BYTEARRAY8 with a
+# length the process cannot allocate reaches it (corpus/seeds/diff has one),
+# intermittently, as it depends on what pymalloc left in the block. Later
+# CPython versions set ob_exports first.
+_BYTEARRAY_DEALLOC_NOISE = 'deallocated bytearray object has exported buffers'
+
+
+@contextlib.contextmanager
+def _quiet_bytearray_dealloc():
+    """Drop exactly that one message while a load runs; every other
+    exception printed through sys.excepthook still reaches the saved hook."""
+    saved = sys.excepthook
+
+    def hook(exc_type, value, tb):
+        if exc_type is SystemError and str(value) == _BYTEARRAY_DEALLOC_NOISE:
+            return
+        saved(exc_type, value, tb)
+
+    sys.excepthook = hook
+    try:
+        yield
+    finally:
+        sys.excepthook = saved
+
+
 def decode_inprocess(data, opts, want_ops=True):
     """One reference decode in this process, without resource limits.
 
     Warnings are ignored during the decode (CPython warns, e.g., about
     invalid escapes in STRING arguments), so that the outcome does not
     depend on the warning filters (-W error would turn them into errors).
+    CPython's spurious "deallocated bytearray object has exported buffers"
+    is not printed (see _BYTEARRAY_DEALLOC_NOISE).
     Not thread-safe: a load mutates copyreg's extension registry and cache,
-    and stubs report to the process-wide active factory."""
-    with warnings.catch_warnings():
+    stubs report to the process-wide active factory, and sys.excepthook is
+    replaced for the duration of the load."""
+    with warnings.catch_warnings(), _quiet_bytearray_dealloc():
         warnings.simplefilter('ignore')
         return _decode_inprocess(data, opts, want_ops)
 

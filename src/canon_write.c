@@ -85,7 +85,8 @@ static void put_float(out *o, uint64_t bits) {
         } else {
             static const char hex[] = "0123456789abcdef";
             char tmp[22] = "nan:0x";
-            for (int i = 0; i < 16; i++) tmp[6 + i] = hex[(bits >> (60 - 4 * i)) & 0xF];
+            for (int i = 0; i < 16; i++)
+                tmp[6 + i] = hex[(bits >> (60 - 4 * i)) & 0xF];
             put(o, tmp, 22);
         }
         return;
@@ -131,7 +132,8 @@ static void put_escaped(out *o, const uint8_t *p, size_t n, int is_str) {
     while (n) {
         size_t k = n < CHUNK ? n : CHUNK;
         /* Never split a UTF-8 sequence. */
-        while (is_str && k < n && (p[k] & 0xC0) == 0x80) k++;
+        while (is_str && k < n && (p[k] & 0xC0) == 0x80)
+            k++;
         char *dst = reserve(o, 10 * (CHUNK + 4));
         o->n += is_str ? pt_canon_escape_str(p, k, dst) : pt_canon_escape_bytes(p, k, dst);
         p += k;
@@ -200,7 +202,12 @@ static int put_leaf(out *o, const brine_value *v, const brine_alloc *al) {
 
 /* --- pass 1: reference counts --- */
 
-static int count_refs(const brine_doc *doc, ptrmap *counts) {
+/* Counts the reaches of every node from the root and the discarded list.
+ * A discarded entry that the root or an earlier entry already reaches
+ * (including an entry listed twice) gets no line of its own: skip[r - 1]
+ * is set and it is not counted, so the text reads back. The decoder never
+ * lists such entries; brine_doc_add_discarded callers may. */
+static int count_refs(const brine_doc *doc, ptrmap *counts, unsigned char *skip) {
     ptrvec stack = {0};
     brine_arena scratch;
     arena_init(&scratch, &doc->arena.alloc, 0);
@@ -208,6 +215,10 @@ static int count_refs(const brine_doc *doc, ptrmap *counts) {
     size_t nroots = 1 + doc->discarded.n;
     for (size_t r = 0; r < nroots && ok; r++) {
         brine_value *root = r == 0 ? doc->root : doc->discarded.items[r - 1];
+        if (r > 0) {
+            skip[r - 1] = labelable(root) && ptrmap_get(counts, root) != NULL;
+            if (skip[r - 1]) continue;
+        }
         stack.n = 0;
         ok = ptrvec_push(&scratch, &stack, root);
         while (ok && stack.n) {
@@ -506,8 +517,11 @@ int brine_canon_write(const brine_doc *doc, brine_write_fn write, void *ctx, bri
     ptrmap counts;
     ptrmap_init(&counts, al);
     printer p = {o, &counts, 0, NULL, 0, 0, al, 0};
-    int ok = count_refs(doc, &counts);
-    for (size_t r = 0; ok && r <= doc->discarded.n; r++) {
+    size_t nd = doc->discarded.n;
+    unsigned char *skip = nd ? al->malloc(al->ctx, nd) : NULL;
+    int ok = (!nd || skip) && count_refs(doc, &counts, skip);
+    for (size_t r = 0; ok && r <= nd; r++) {
+        if (r > 0 && skip[r - 1]) continue;
         puts_(o, r == 0 ? "root: " : "discarded: ");
         ok = print_value(&p, r == 0 ? doc->root : doc->discarded.items[r - 1]);
         puts_(o, "\n");
@@ -515,6 +529,7 @@ int brine_canon_write(const brine_doc *doc, brine_write_fn write, void *ctx, bri
     flush(o);
     int failed = o->failed;
     if (p.frames) al->free(al->ctx, p.frames, p.cap * sizeof *p.frames);
+    if (skip) al->free(al->ctx, skip, nd);
     ptrmap_free(&counts);
     al->free(al->ctx, o, sizeof *o);
     if (!ok) {

@@ -55,7 +55,8 @@ int op_global(decoder *d) {
     if (!module) return -1;
     const uint8_t *name = name_line(d, &nlen, 0);
     if (!name) return -1;
-    return dec_push(d, find_class(d, (const char *)module, mlen, (const char *)name, nlen, NULL, NULL));
+    return dec_push(
+        d, find_class(d, (const char *)module, mlen, (const char *)name, nlen, NULL, NULL));
 }
 
 int op_stack_global(decoder *d) {
@@ -63,8 +64,8 @@ int op_stack_global(decoder *d) {
     if (dec_pop(d, &name) < 0 || dec_pop(d, &module) < 0) return -1;
     if (module->kind != BRINE_STR || name->kind != BRINE_STR)
         return dec_fail(d, BRINE_E_STACK_GLOBAL);
-    return dec_push(d, find_class(d, module->u.s.p, module->u.s.n, name->u.s.p, name->u.s.n,
-                                  module, name));
+    return dec_push(
+        d, find_class(d, module->u.s.p, module->u.s.n, name->u.s.p, name->u.s.n, module, name));
 }
 
 /* callable(*args): a record on a stub, a native value when the builtins
@@ -101,7 +102,8 @@ int op_inst(decoder *d) {
     if (!module) return -1;
     const uint8_t *name = name_line(d, &nlen, 1);
     if (!name) return -1;
-    brine_value *cls = find_class(d, (const char *)module, mlen, (const char *)name, nlen, NULL, NULL);
+    brine_value *cls =
+        find_class(d, (const char *)module, mlen, (const char *)name, nlen, NULL, NULL);
     if (!cls) return dec_nomem(d);
     if (i < d->fence) return dec_underflow(d);
     size_t nargs = d->sp - i;
@@ -116,7 +118,8 @@ int op_obj(decoder *d) {
     size_t nargs = d->sp - i - 1;
     brine_value *cls = d->stack[i];
     d->sp = i;
-    return instantiate(d, cls, d->stack + i + 1, nargs, 'o');
+    /* No pointer into the stack for no arguments (as in op_inst). */
+    return instantiate(d, cls, nargs ? d->stack + i + 1 : NULL, nargs, 'o');
 }
 
 int op_reduce(decoder *d) {
@@ -132,9 +135,11 @@ int op_newobj(decoder *d, int with_kwargs) {
     if (with_kwargs && dec_pop(d, &kwargs) < 0) return -1;
     if (dec_pop(d, &args) < 0 || dec_pop(d, &cls) < 0) return -1;
     if (!is_stub(cls))
-        return dec_fail_msg(d, BRINE_E_NEWOBJ_CLS, with_kwargs ? "NEWOBJ_EX class argument must be a type" : NULL);
+        return dec_fail_msg(d, BRINE_E_NEWOBJ_CLS,
+                            with_kwargs ? "NEWOBJ_EX class argument must be a type" : NULL);
     if (args->kind != BRINE_TUPLE)
-        return dec_fail_msg(d, BRINE_E_NEWOBJ_ARGS, with_kwargs ? "NEWOBJ_EX args argument must be a tuple" : NULL);
+        return dec_fail_msg(d, BRINE_E_NEWOBJ_ARGS,
+                            with_kwargs ? "NEWOBJ_EX args argument must be a tuple" : NULL);
     if (with_kwargs && kwargs->kind != BRINE_DICT) return dec_fail(d, BRINE_E_NEWOBJ_KWARGS);
     size_t nkw = kwargs ? kwargs->u.set.d->n : 0;
     brine_value **keys = NULL, **vals = NULL;
@@ -235,7 +240,8 @@ int op_extension(decoder *d, int nbytes) {
     for (size_t i = 0; i < d->opts->nextensions && !e; i++)
         if (d->opts->extensions[i].code == code) e = &d->opts->extensions[i];
     if (!e) return dec_fail(d, BRINE_E_EXT_UNREGISTERED);
-    brine_value *g = find_class(d, e->module, strlen(e->module), e->name, strlen(e->name), NULL, NULL);
+    brine_value *g =
+        find_class(d, e->module, strlen(e->module), e->name, strlen(e->name), NULL, NULL);
     if (!g) return dec_nomem(d);
     if (!d->ext_cache) {
         brine_alloc *al = &d->doc->arena.alloc;
@@ -250,10 +256,14 @@ int op_extension(decoder *d, int nbytes) {
 /* The byte value bytearray accepts for an item: 0..255 ints. */
 static int byte_value(decoder *d, const brine_value *v, uint8_t *out) {
     int64_t x;
-    if (v->kind == BRINE_BOOL) x = v->u.boolean;
-    else if (v->kind != BRINE_INT) return dec_fail(d, BRINE_E_NOT_INTEGER);
-    else if (v->flags & VF_BIG) return dec_fail(d, BRINE_E_BYTE_RANGE);
-    else x = v->u.i;
+    if (v->kind == BRINE_BOOL)
+        x = v->u.boolean;
+    else if (v->kind != BRINE_INT)
+        return dec_fail(d, BRINE_E_NOT_INTEGER);
+    else if (v->flags & VF_BIG)
+        return dec_fail(d, BRINE_E_BYTE_RANGE);
+    else
+        x = v->u.i;
     if (x < 0 || x > 255) return dec_fail(d, BRINE_E_BYTE_RANGE);
     *out = (uint8_t)x;
     return 0;
@@ -303,23 +313,56 @@ int op_appends(decoder *d) {
     return do_append(d, i);
 }
 
-/* An index for list/bytearray item assignment, wrapped like Python's. */
-static int seq_index(decoder *d, const brine_value *key, size_t len, size_t *out) {
-    int64_t i;
-    if (key->kind == BRINE_BOOL) i = key->u.boolean;
-    else if (key->kind != BRINE_INT) return dec_fail(d, BRINE_E_INDEX_TYPE);
-    else if (key->flags & VF_BIG) return dec_fail_msg(d, BRINE_E_INDEX_RANGE, "cannot fit 'int' into an index-sized integer");
-    else i = key->u.i;
-    if (i < 0) i += (int64_t)len;
-    if (i < 0 || (uint64_t)i >= len) return dec_fail(d, BRINE_E_INDEX_RANGE);
-    *out = (size_t)i;
-    return 0;
+/* An index key (int or bool) as a Py_ssize_t (PyNumber_AsSsize_t with
+ * IndexError): 1 with *out set, 0 when the key is no index, -1 after
+ * dec_fail when it does not fit. */
+static int index_key(decoder *d, const brine_value *key, int64_t *out) {
+    if (key->kind == BRINE_BOOL)
+        *out = key->u.boolean;
+    else if (key->kind != BRINE_INT)
+        return 0;
+    else if (key->flags & VF_BIG)
+        return dec_fail_msg(d, BRINE_E_INDEX_RANGE, "cannot fit 'int' into an index-sized integer");
+    else
+        *out = key->u.i;
+    return 1;
 }
 
-/* target[key] = value (PyObject_SetItem). */
+/* Wraps a negative index like Python; 0 when out of range. */
+static int wrap_index(int64_t i, size_t len, size_t *out) {
+    if (i < 0) i += (int64_t)len;
+    if (i < 0 || (uint64_t)i >= len) return 0;
+    *out = (size_t)i;
+    return 1;
+}
+
+/* CPython's "'<type>' object does not support item assignment" for native
+ * kinds; NULL (the table's message) for the persistent records, whose type
+ * is the oracle's stub class. */
+static const char *no_setitem_msg(const brine_value *target) {
+    switch (target->kind) {
+    case BRINE_NONE: return "'NoneType' object does not support item assignment";
+    case BRINE_BOOL: return "'bool' object does not support item assignment";
+    case BRINE_INT: return "'int' object does not support item assignment";
+    case BRINE_FLOAT: return "'float' object does not support item assignment";
+    case BRINE_COMPLEX: return "'complex' object does not support item assignment";
+    case BRINE_STR: return "'str' object does not support item assignment";
+    case BRINE_BYTES: return "'bytes' object does not support item assignment";
+    case BRINE_TUPLE: return "'tuple' object does not support item assignment";
+    case BRINE_SET: return "'set' object does not support item assignment";
+    case BRINE_FROZENSET: return "'frozenset' object does not support item assignment";
+    case BRINE_PICKLEBUFFER: return "'pickle.PickleBuffer' object does not support item assignment";
+    default: return NULL;
+    }
+}
+
+/* target[key] = value (PyObject_SetItem). The order of the checks is
+ * CPython 3.11's; tests/data/decode_cases.txt has a case for each step. */
 static int set_item(decoder *d, brine_value *target, brine_value *key, brine_value *value) {
     brine_code code;
+    int64_t i = 0;
     size_t at;
+    int r;
     switch (target->kind) {
     case BRINE_DICT:
         code = py_dict_set(d->doc, target, key, value);
@@ -328,18 +371,42 @@ static int set_item(decoder *d, brine_value *target, brine_value *key, brine_val
     case BRINE_OBJECT:
         code = oplog_add(d->doc, val_oplog(target), BRINE_OP_SETITEM, key, value);
         return code == BRINE_OK ? 0 : dec_fail(d, code);
-    case BRINE_LIST:
-        if (seq_index(d, key, target->u.list.n, &at) < 0) return -1;
+    case BRINE_LIST: /* list_ass_subscript */
+        r = index_key(d, key, &i);
+        if (r < 0) return -1;
+        if (r == 0)
+            return dec_fail_msg(d, BRINE_E_INDEX_TYPE, "list indices must be integers or slices");
+        if (!wrap_index(i, target->u.list.n, &at))
+            return dec_fail_msg(d, BRINE_E_INDEX_RANGE, "list assignment index out of range");
         target->u.list.items[at] = value;
         return 0;
-    case BRINE_BYTEARRAY: {
+    case BRINE_BYTEARRAY: { /* bytearray_ass_subscript */
         uint8_t b;
-        if (seq_index(d, key, target->u.ba.n, &at) < 0 || byte_value(d, value, &b) < 0) return -1;
+        r = index_key(d, key, &i);
+        if (r < 0) return -1;
+        if (r == 0)
+            return dec_fail_msg(d, BRINE_E_INDEX_TYPE,
+                                "bytearray indices must be integers or slices");
+        /* The value is converted before the bounds check (GH-91153). */
+        if (byte_value(d, value, &b) < 0) return -1;
+        if (!wrap_index(i, target->u.ba.n, &at))
+            return dec_fail_msg(d, BRINE_E_INDEX_RANGE, "bytearray index out of range");
         target->u.ba.p[at] = b;
         return 0;
     }
-    case BRINE_READONLY_VIEW: return dec_fail(d, BRINE_E_READONLY);
-    default: return dec_fail(d, BRINE_E_NO_SETITEM);
+    case BRINE_READONLY_VIEW: return dec_fail(d, BRINE_E_READONLY); /* checked before the key */
+    case BRINE_STR:
+    case BRINE_BYTES:
+    case BRINE_TUPLE:
+    case BRINE_SET:
+    case BRINE_FROZENSET:
+    case BRINE_PERSID:
+        /* Types with tp_as_sequence (the persistent records' class is a heap
+         * type, which always has one) but no item assignment: an index key
+         * is converted first, so a huge one fails with IndexError. */
+        if (index_key(d, key, &i) < 0) return -1;
+        /* fall through */
+    default: return dec_fail_msg(d, BRINE_E_NO_SETITEM, no_setitem_msg(target));
     }
 }
 
@@ -377,10 +444,12 @@ int op_additems(decoder *d) {
     d->sp = mark;
     for (size_t i = mark; i < len; i++) {
         brine_code code;
-        if (target->kind == BRINE_SET) code = py_set_add(d->doc, target, d->stack[i]);
+        if (target->kind == BRINE_SET)
+            code = py_set_add(d->doc, target, d->stack[i]);
         else if (is_stub(target))
             code = oplog_add(d->doc, val_oplog(target), BRINE_OP_ADD, d->stack[i], NULL);
-        else return dec_fail(d, BRINE_E_NO_ATTRIBUTE); /* no add() */
+        else
+            return dec_fail(d, BRINE_E_NO_ATTRIBUTE); /* no add() */
         if (code != BRINE_OK) return dec_fail(d, code);
     }
     return 0;

@@ -57,6 +57,12 @@ need_clang_fuzz() {
     [ -f "$rt" ] || need_packages libclang-rt-14-dev
 }
 
+# need_llvm_cov: llvm-profdata and llvm-cov for coverage reports.
+need_llvm_cov() {
+    command -v llvm-cov-14 >/dev/null 2>&1 || command -v llvm-cov >/dev/null 2>&1 \
+        || need_packages llvm-14
+}
+
 # need_afl: AFL++ (afl-fuzz, afl-clang-fast, afl-cmin, afl-tmin).
 need_afl() {
     command -v afl-clang-fast >/dev/null 2>&1 || need_packages afl++

@@ -13,6 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from oracle import known_differences as kd  # noqa: E402
+from oracle import reference  # noqa: E402
 from oracle.reference import Options, Outcome  # noqa: E402
 
 
@@ -94,6 +95,23 @@ class MatcherTest(unittest.TestCase):
         self.assertIsNone(matched(b'Nr\x05\x00\x00\x00.', b, OOM))
         self.assertIsNone(matched(HUGE_PUT, brine('reject', exc='MemoryError'), OOM))
         self.assertIsNone(matched(HUGE_PUT, b, ref('accept', 'root: 0\n')))
+
+    def test_huge_memo_index_put_line_with_nul(self):
+        """CPython reads PUT's line as a C string: the index ends at the
+        first NUL (an AFL++ finding: brine rejected a later opcode, CPython
+        ran out of memory at the PUT, and nothing excused it)."""
+        rejected = brine('reject', exc='UnpicklingError')
+        data = b'(lp111111111111111\x00...\n\xff'
+        self.assertEqual(matched(data, rejected, OOM), 'huge-memo-index')
+        self.assertEqual(matched(b'Np1073741823\x00\n.', brine('accept', 'root: None\n'), OOM),
+                         'huge-memo-index')
+        # the number before the NUL is small, or there is none
+        self.assertIsNone(matched(b'(lp111\x00111111111111\n\xff', rejected, OOM))
+        self.assertIsNone(matched(b'(lp\x00111111111111111\n\xff', rejected, OOM))
+        # the reference really stops at the NUL
+        out = reference.decode(data)
+        self.assertEqual((out.kind, out.exc_class), ('resource', 'MemoryError'))
+        self.assertEqual(reference.decode(b'(lp1\x00x\ng1\n.').text, 'root: []\n')
 
     def test_huge_length(self):
         self.assertEqual(matched(HUGE_BINBYTES8, TRUNCATED, OOM), 'huge-length')

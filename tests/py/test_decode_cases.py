@@ -9,6 +9,7 @@ documented difference: see docs/known-differences.md).
 """
 import ast
 import os
+import subprocess
 import sys
 import unittest
 
@@ -98,6 +99,51 @@ class DecodeCasesAgainstCPython(unittest.TestCase):
               % (checked, skipped, len(failures)), file=sys.stderr)
         self.assertEqual(failures, [])
 
+
+class ReferenceOutputTest(unittest.TestCase):
+    """The reference decoder prints nothing of CPython's own on stderr."""
+
+    # BYTEARRAY8 with a length no process can allocate: CPython 3.11 frees
+    # the half-made bytearray with ob_exports unset and, now and then,
+    # prints "SystemError: deallocated bytearray object has exported
+    # buffers" (oracle/reference.py, _BYTEARRAY_DEALLOC_NOISE).
+    HUGE_BYTEARRAY8 = b"\x96" + (0x610A31490A30706C).to_bytes(8, "little") + b"."
+
+    def test_no_bytearray_dealloc_noise(self):
+        code = (
+            "import sys\n"
+            "sys.path.insert(0, %r)\n"
+            "from oracle import reference\n"
+            "kinds = set()\n"
+            "for _ in range(300):\n"
+            "    o = reference.decode(%r, limits=None)\n"
+            "    kinds.add((o.kind, o.exc_class))\n"
+            "print(sorted(kinds))\n" % (ROOT, self.HUGE_BYTEARRAY8))
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "[('resource', 'MemoryError')]\n")
+        self.assertEqual(p.stderr, "")
+
+    def test_other_printed_exceptions_still_reach_the_hook(self):
+        seen = []
+
+        def hook(exc_type, value, tb):
+            seen.append((exc_type, str(value)))
+
+        saved = sys.excepthook
+        sys.excepthook = hook
+        try:
+            with reference._quiet_bytearray_dealloc():
+                noise = reference._BYTEARRAY_DEALLOC_NOISE
+                sys.excepthook(SystemError, SystemError(noise), None)
+                sys.excepthook(SystemError, SystemError("something else"), None)
+                sys.excepthook(ValueError, ValueError(noise), None)
+            restored = sys.excepthook
+        finally:
+            sys.excepthook = saved
+        self.assertIs(restored, hook)
+        self.assertEqual(seen, [(SystemError, "something else"), (ValueError, noise)])
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,235 @@
+"""Triage: replay a finding, say what it is, and name it.
+
+A finding (a file an engine saved: crash, leak, timeout, OOM, hang) is
+replayed once through the target's libFuzzer build (ASan + UBSan; the
+replay build when there is none) and classified from what it printed:
+
+    kind        class                        signature key
+    sanitizer   asan-<report kind>, ubsan,   kind + top frames
+                leak
+    timeout     timeout                      kind + top frames
+    memory      oom                          kind + top frames
+    assert      assert                       FUZZ_ASSERT file:line + condition
+    divergence  the oracle's comparison      class + the exception classes +
+                class (different-graph,      the opcodes of the (minimized)
+                different-exception, ...)    stream
+    signal      deadly-signal                kind + top frames
+    none        no-repro                     (not archived)
+
+Divergences are the diff target's FUZZ_ASSERT "divergence: ..." aborts; the
+comparison class comes from oracle.compare run on the pickle under the
+input's options (oracle/fuzzinput.py).  Signatures are
+``<target>-<class>-<8 hex digits of the key>``: stable across runs and
+machines (no addresses, no paths), so a finding seen again is recognised.
+"""
+
+import hashlib
+import os
+import pickletools
+import re
+import subprocess
+
+from . import common
+
+FRAME_RE = re.compile(r'^\s*#(\d+) 0x[0-9a-f]+ in (\S+) (\S+)')
+ASAN_RE = re.compile(r'ERROR: AddressSanitizer: ([\w-]+)')
+UBSAN_RE = re.compile(r'(\S+):(\d+):\d+: runtime error: (.*)')
+ASSERT_RE = re.compile(r'FUZZ_ASSERT failed: ([^:]+):(\d+): (.*?): (.*)')
+DIVERGENCE_RE = re.compile(r'FUZZ_ASSERT failed: fuzz_diff\.c:\d+: reason: divergence: (.*)')
+# Frames that say nothing about the bug: runtimes, libc, the engines.
+NOISE_FRAME = re.compile(r'^(__asan|__ubsan|__sanitizer|__interceptor|__lsan|fuzzer::|'
+                         r'__libc|abort|raise|gsignal|_start|main$|malloc|calloc|realloc|'
+                         r'free$|LLVMFuzzerTestOneInput$|fuzz_fail|__GI_|__pthread|'
+                         r'ExecuteCallback|RunOneTest|FuzzerDriver|std::)')
+
+
+class Triage:
+    """What a replay showed.  kind, cls, summary (one line), frames (top
+    function names, noise removed), key (what the signature hashes),
+    output (the replay's stderr, cut), and for divergences: result (the
+    oracle.compare Result) and opcodes."""
+
+    __slots__ = ('target', 'kind', 'cls', 'summary', 'frames', 'key', 'output', 'result',
+                 'opcodes', 'exc_pair')
+
+    def __init__(self, target):
+        self.target = target
+        self.kind = 'none'
+        self.cls = 'no-repro'
+        self.summary = ''
+        self.frames = []
+        self.key = ''
+        self.output = ''
+        self.result = None
+        self.opcodes = []
+        self.exc_pair = ('', '')
+
+    @property
+    def reproduces(self):
+        return self.kind != 'none'
+
+    def signature(self):
+        h = hashlib.sha256(('%s|%s|%s' % (self.target, self.cls, self.key)).encode())
+        return '%s-%s-%s' % (self.target, self.cls, h.hexdigest()[:8])
+
+    def coarse_key(self):
+        """Groups findings before minimization: for divergences the opcodes
+        are only known after it, so they are left out here."""
+        if self.kind == 'divergence':
+            return (self.target, self.cls) + self.exc_pair
+        return (self.target, self.cls, self.key)
+
+
+def replay_command(target, path, prefer='libfuzzer'):
+    """The command that runs one input through the target once, with the
+    sanitizers when a libFuzzer build exists."""
+    lf = common.target_binary('libfuzzer', target)
+    if prefer == 'libfuzzer' and os.access(lf, os.X_OK):
+        timeout = common.flag_value(target, 'timeout', '10')
+        rss = common.flag_value(target, 'rss_limit_mb', '2048')
+        argv = [lf, '-timeout=%s' % timeout, '-rss_limit_mb=%s' % rss, '-runs=1']
+        if common.flag_value(target, 'detect_leaks') == '0':
+            argv.append('-detect_leaks=0')
+        return argv + [path]
+    for preset in ('replay', 'asan', 'default'):
+        b = common.target_binary(preset, target)
+        if os.access(b, os.X_OK):
+            return [b, path]
+    raise FileNotFoundError('no build of fuzz target %s (run ./scripts/fuzz or '
+                            'cmake --preset replay)' % target)
+
+
+def opcodes_of(data):
+    """Names of the opcodes a tolerant walk of the stream finds, in order of
+    first appearance; garbage ends the walk."""
+    names = []
+    try:
+        for op, _, _ in pickletools.genops(data):
+            if op.name not in names:
+                names.append(op.name)
+    except Exception:  # noqa: BLE001 - any garbage just ends the walk
+        pass
+    return names
+
+
+def _frames(text):
+    out = []
+    for line in text.splitlines():
+        m = FRAME_RE.match(line)
+        if not m:
+            if out and not line.strip().startswith('#'):
+                # The first stack only: a blank or other line ends it.
+                if line.strip() == '' or 'SUMMARY' in line:
+                    break
+            continue
+        fn = m.group(2)
+        if NOISE_FRAME.match(fn):
+            continue
+        out.append(fn)
+    return out[:3]
+
+
+def classify_output(target, text, returncode):
+    """A Triage from a replay's stderr and exit status (no divergence
+    analysis: see triage())."""
+    t = Triage(target)
+    t.output = text[-20000:]
+    frames = _frames(text)
+    m = ASAN_RE.search(text)
+    if 'ERROR: LeakSanitizer' in text:
+        t.kind, t.cls = 'sanitizer', 'leak'
+        t.summary = 'memory leak'
+    elif m and m.group(1) not in ('SEGV', 'ABRT'):
+        t.kind, t.cls = 'sanitizer', 'asan-' + m.group(1).lower()
+        t.summary = 'AddressSanitizer: ' + m.group(1)
+    elif UBSAN_RE.search(text):
+        u = UBSAN_RE.search(text)
+        t.kind, t.cls = 'sanitizer', 'ubsan'
+        t.summary = 'UBSan: %s at %s:%s' % (u.group(3), os.path.basename(u.group(1)),
+                                            u.group(2))
+        frames = ['%s:%s' % (os.path.basename(u.group(1)), u.group(2)), u.group(3)[:60]]
+    elif 'libFuzzer: timeout' in text:
+        t.kind, t.cls = 'timeout', 'timeout'
+        t.summary = 'timeout'
+    elif 'libFuzzer: out-of-memory' in text or 'malloc limit' in text or \
+            'allocation-size-too-big' in text:
+        t.kind, t.cls = 'memory', 'oom'
+        t.summary = 'out of memory'
+    elif ASSERT_RE.search(text):
+        a = ASSERT_RE.search(text)
+        d = DIVERGENCE_RE.search(text)
+        if d:
+            t.kind, t.cls = 'divergence', 'divergence'
+            t.summary = d.group(1)[:300]
+        else:
+            t.kind, t.cls = 'assert', 'assert'
+            t.summary = 'FUZZ_ASSERT %s:%s: %s' % (a.group(1), a.group(2), a.group(4)[:200])
+            frames = ['%s:%s' % (a.group(1), a.group(2)), a.group(3)]
+    elif m or 'deadly signal' in text or returncode < 0 or returncode > 1:
+        t.kind, t.cls = 'signal', 'deadly-signal'
+        t.summary = (m and 'AddressSanitizer: ' + m.group(1)) or 'signal/exit %d' % returncode
+    t.frames = frames
+    if t.kind not in ('none', 'divergence'):
+        t.key = '%s|%s' % (t.cls, '|'.join(frames))
+    return t
+
+
+def compare_fuzz_input(data, brine=None):
+    """oracle.compare Result for a decode/diff fuzz input, under its options
+    and without brine's caps (as the diff target compares)."""
+    from oracle import fuzzinput
+    body, opts = fuzzinput.split(data)
+    return compare_pickle(body, opts, brine)
+
+
+def compare_pickle(body, opts, brine=None):
+    """oracle.compare Result for a pickle under fuzzinput.FuzzOptions."""
+    from oracle import compare, fuzzinput
+    ext = None
+    if opts.extensions:
+        ext = {code: (m, n) for code, m, n in fuzzinput.EXTENSIONS}
+    with compare.Comparer(policy=opts.policy, brine=brine, encoding=opts.encoding,
+                          errors=opts.errors, fix_imports=opts.fix_imports) as c:
+        return c.compare(body, opts.buffers, ext)
+
+
+def analyse_divergence(t, data, brine=None):
+    """Fills in the class, exceptions and opcodes of a divergence."""
+    from oracle import fuzzinput
+    body, _ = fuzzinput.split(data)
+    t.opcodes = opcodes_of(body)
+    try:
+        r = compare_fuzz_input(data, brine)
+    except Exception as e:  # noqa: BLE001 - triage must go on
+        t.summary += ' [oracle compare failed: %s]' % e
+        r = None
+    t.result = r
+    if r is not None and not r.ok:
+        t.cls = r.cls
+        t.exc_pair = (r.brine.exc_class or r.brine.kind, r.reference.exc_class or r.reference.kind)
+    else:
+        # oracle compare agrees where the embedded comparison did not (a
+        # zero-copy or buffer-lifetime effect inside one process, say):
+        # keep the target's own description.
+        t.cls = 'divergence'
+        t.exc_pair = ('', '')
+    t.key = '%s|%s|%s|%s' % (t.cls, t.exc_pair[0], t.exc_pair[1], ','.join(sorted(t.opcodes)))
+
+
+def triage(target, path, brine=None, timeout=120):
+    """Replays the finding at path and returns its Triage."""
+    argv = replay_command(target, path)
+    env = dict(os.environ)
+    env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:allocator_may_return_null=1')
+    try:
+        p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env)
+        text = p.stderr.decode('utf-8', 'replace') + p.stdout.decode('utf-8', 'replace')
+        rc = p.returncode
+    except subprocess.TimeoutExpired as e:
+        text = (e.stderr or b'').decode('utf-8', 'replace') + '\nlibFuzzer: timeout (triage)'
+        rc = -9
+    t = classify_output(target, text, rc)
+    if t.kind == 'divergence':
+        with open(path, 'rb') as f:
+            analyse_divergence(t, f.read(), brine)
+    return t
