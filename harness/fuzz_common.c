@@ -184,18 +184,62 @@ brine_doc *fuzz_check_canon_reread(const char *text, size_t len, int any_text) {
     return doc;
 }
 
-int fuzz_rt_protocol(const uint8_t *data, size_t size) {
+/* Counts brine_dis's output, failing past a cap. */
+typedef struct dis_sink {
+    size_t n, cap;
+    int full;
+} dis_sink;
+
+static int dis_write(void *ctx, const void *data, size_t len) {
+    dis_sink *s = ctx;
+    (void)data;
+    if (len > s->cap - s->n) {
+        s->full = 1;
+        return -1;
+    }
+    s->n += len;
+    return 0;
+}
+
+void fuzz_check_dis(const uint8_t *data, size_t len) {
+    dis_sink sink = {0, FUZZ_DIS_MAX_OUTPUT(len), 0};
+    brine_error err;
+    int rc = brine_dis(data, len, dis_write, &sink, &err);
+    if (rc != 0 && fuzz_not_implemented(&err)) return;
+    if (rc != 0) fuzz_assert_clean_error(&err, "brine_dis");
+    FUZZ_ASSERT(!sink.full || (rc != 0 && err.code == BRINE_E_IO),
+                "brine_dis's write function failed, but brine_dis returned %d (code %d)", rc,
+                (int)err.code);
+}
+
+/* --- which checks an input gets ------------------------------------------------ */
+
+int fuzz_check_everything;
+
+fuzz_plan fuzz_plan_for(const uint8_t *data, size_t size) {
     static int sample = -1;
     if (sample < 0) {
-        const char *e = getenv("BRINE_FUZZ_RT_SAMPLE");
-        sample = e && *e && strcmp(e, "0") != 0;
+        /* Read once: getenv per input would show in the exec/s figures. */
+        const char *e = getenv("BRINE_FUZZ_SAMPLE");
+        sample = (e && *e) ? strcmp(e, "0") != 0 : !fuzz_check_everything;
     }
-    if (!sample) return -1;
-    uint32_t h = 2166136261u; /* FNV-1a over the first bytes and the size */
+    fuzz_plan plan = {-1, 1};
+    if (!sample) return plan;
+    /* FNV-1a over the first bytes, the last bytes (the options) and the
+     * size, then a finalizer so that the low bits mix too: a mutation
+     * anywhere in a short input, or of its length, picks again. */
+    uint32_t h = 2166136261u;
     for (size_t i = 0; i < size && i < 64; i++)
         h = (h ^ data[i]) * 16777619u;
+    for (size_t i = size > 64 ? (size - 8 > 64 ? size - 8 : 64) : size; i < size; i++)
+        h = (h ^ data[i]) * 16777619u;
     h = (h ^ (uint32_t)size) * 16777619u;
-    return (int)(h % (BRINE_HIGHEST_PROTOCOL + 1));
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    plan.protocol = (int)(h % (BRINE_HIGHEST_PROTOCOL + 1));
+    plan.dis = (h / (BRINE_HIGHEST_PROTOCOL + 1)) % FUZZ_DIS_EVERY == 0;
+    return plan;
 }
 
 void fuzz_check_planted(const uint8_t *data, size_t size) {

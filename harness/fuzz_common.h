@@ -92,10 +92,11 @@ void fuzz_canon(const brine_doc *doc, fuzz_buf *out);
  * implemented yet or (any_text) rejected the text. */
 brine_doc *fuzz_check_canon_reread(const char *text, size_t len, int any_text);
 
-/* The encoder round trip (fuzz_roundtrip.c): at every protocol 0-5 where
- * brine_encode succeeds, decoding the bytes gives back `text` (the
- * canonical text of doc) when the value is representable exactly at that
- * protocol, and decoding and encoding again gives the same bytes. */
+/* The encoder round trip (fuzz_roundtrip.c): at every protocol 0-5 (or
+ * at cfg->only_protocol) where brine_encode succeeds, decoding the bytes
+ * gives back `text` (the canonical text of doc) when the value is
+ * representable exactly at that protocol, and decoding and encoding again
+ * gives the same bytes. */
 typedef struct fuzz_rt_config {
     int fix_imports;             /* for both the encoder and the decoder */
     int encode_twice;            /* also assert that encoding is deterministic */
@@ -104,11 +105,39 @@ typedef struct fuzz_rt_config {
     int only_protocol; /* -1: every protocol; else just this one */
 } fuzz_rt_config;
 
-/* -1, or with $BRINE_FUZZ_RT_SAMPLE=1 one protocol picked from the input's
- * bytes: the round trip then costs a sixth, and the engine still reaches
- * every protocol through different inputs (bench/fuzz_throughput). */
-int fuzz_rt_protocol(const uint8_t *data, size_t size);
 void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz_rt_config *cfg);
+
+/* brine_dis on data[0..len): it must not crash, and may only fail with a
+ * clean error. Its output is counted, not kept, and cut after
+ * FUZZ_DIS_MAX_OUTPUT(len) bytes (the write function then fails, and
+ * brine_dis must report that as BRINE_E_IO): pickletools indents each line
+ * by the depth of the mark stack, so a run of MARKs prints quadratically
+ * much (7 GB for 60,000 MARKs), which would make a slow input of every
+ * such mutant without checking anything more. */
+#define FUZZ_DIS_MAX_OUTPUT(len) ((size_t)64 * (len) + ((size_t)64 << 10))
+void fuzz_check_dis(const uint8_t *data, size_t len);
+
+/* --- which checks an input gets ---------------------------------------------- */
+
+/* The round trip at six protocols and brine_dis cost several times the
+ * decoding they check, so under the fuzzing engines each input gets the
+ * round trip at ONE protocol, and brine_dis one input in FUZZ_DIS_EVERY:
+ * both picked by a hash of the input, so that an engine's finding
+ * reproduces with the same binary, and mutants of one input reach the
+ * other protocols (the engines keep an input for the coverage it adds,
+ * which covers what each protocol's encoder and decoder paths do). The
+ * replay driver (the fuzz.* tests, reproducing and triaging findings)
+ * sets fuzz_check_everything: every check on every input, so a finding
+ * also fails there. $BRINE_FUZZ_SAMPLE=1 or 0 overrides either default. */
+#define FUZZ_DIS_EVERY 4
+
+typedef struct fuzz_plan {
+    int protocol; /* -1: the round trip at every protocol; else only this one */
+    int dis;      /* 1: run fuzz_check_dis */
+} fuzz_plan;
+
+extern int fuzz_check_everything;
+fuzz_plan fuzz_plan_for(const uint8_t *data, size_t size);
 
 /* The set of nodes reachable from the ones added (fuzz_roundtrip.c). */
 typedef struct fuzz_reach fuzz_reach;

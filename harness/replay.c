@@ -18,6 +18,10 @@
  * failing input is listed ("replay: FAILED <path> ...") instead of ending
  * the run: for triaging a directory of findings. The exit status is then 1
  * when any input failed.
+ *
+ * Every check runs on every input here (fuzz_check_everything): the fuzz
+ * engines sample the costly ones (fuzz_plan_for in fuzz_common.h), and the
+ * regression tests and the reproduction of a finding must not.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -186,6 +190,7 @@ int main(int argc, char **argv) {
     signal(SIGFPE, on_signal);
     const char *kg = getenv("BRINE_REPLAY_KEEP_GOING");
     keep_going = kg && *kg && strcmp(kg, "0") != 0;
+    fuzz_check_everything = 1;
     if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     int rc = 0;
     for (int i = 1; i < argc; i++)

@@ -213,7 +213,12 @@ size_t brine_doc_discarded_count(const brine_doc *doc);
 brine_value *brine_doc_discarded(const brine_doc *doc, size_t i);
 
 /* Appends `v` (an object or persid node of `doc`) to the discarded list.
- * Returns 0, or -1 when allocation fails. */
+ * Returns 0, or -1 when allocation fails. Add only nodes the root does not
+ * reach, each once, and none that an earlier discarded node reaches: that
+ * is the list the decoder makes, the only one the canonical text can
+ * express (brine_canon_write prints any list, but brine_canon_read rejects
+ * a discarded node reached from above), and brine_encode writes a node the
+ * root reaches where the root reaches it. */
 int brine_doc_add_discarded(brine_doc *doc, brine_value *v);
 
 /* Number of nodes and bytes of arena memory the document holds. */
@@ -405,7 +410,14 @@ brine_doc *brine_canon_read(const char *text, size_t len, const brine_alloc *all
 /* ------------------------------------------------------------------------ */
 
 /* Called for each PICKLEBUFFER node at protocol 5. Returns 1 to write the
- * buffer in band, 0 to write it out of band (NEXT_BUFFER), -1 to fail. */
+ * buffer in band, 0 to write it out of band (NEXT_BUFFER), -1 to fail
+ * (PicklingError). Unlike pickle.dumps, which writes PickleBuffers in band
+ * when it has no buffer_callback, brine_encode writes them out of band
+ * when buffer_callback is NULL: buffer nodes decoded from out-of-band data
+ * or read from canonical text need not carry their bytes, and writing them
+ * back out of band is what keeps decode + encode the identity. To match
+ * pickle.dumps, pass a callback that returns 1 (and the data in
+ * brine_encode_options.buffers where the nodes have none). */
 typedef int (*brine_buffer_fn)(void *ctx, const brine_value *buffer);
 
 typedef struct brine_encode_options {
@@ -420,9 +432,34 @@ typedef struct brine_encode_options {
 
 void brine_encode_options_init(brine_encode_options *opts);
 
-/* Writes the pickle of `doc` at opts->protocol: the bytes CPython 3.11's
- * pickle.dumps writes for the same value. Returns 0, or -1 with *err set
- * (PicklingError, ValueError, ... as CPython would raise). */
+/* Writes the pickle of `doc` at opts->protocol (opts NULL: the defaults):
+ * the bytes CPython 3.11's pickle.dumps writes for the same value, where
+ * the value is the root; the discarded nodes are written too (state
+ * setters after their object, popped copies of recursive reduces where
+ * the recursion makes them, others before the root, each followed by
+ * POP), so that decoding gives the document back. Nodes the root and the
+ * discarded nodes do not reach (say a global a stream made and popped) are
+ * not part of the value and are never written.
+ *
+ * Returns 0, or -1 with *err set: the class CPython raises for the same
+ * value (PicklingError, ValueError, OverflowError, ...), BRINE_E_USAGE for
+ * a NULL doc or write, a document without root or an unknown node,
+ * BRINE_E_IO when `write` returns non-zero, BRINE_E_NOMEM. Deliberately
+ * stricter than CPython, which writes bytes its own unpickler rejects:
+ * below protocol 4, a global whose module or name holds a newline, or
+ * whose qualified name is empty or starts with '.', fails with
+ * PicklingError. Where CPython's pickler recurses until RecursionError (an
+ * object reaching itself through tuples, frozensets and reduce arguments
+ * only) brine fails with PicklingError and CPython's message; graphs that
+ * are merely deep are written at any depth, where CPython raises
+ * RecursionError past its recursion limit (about 1000 nested objects).
+ *
+ * On failure, `write` may already have received a prefix of the stream (as
+ * a file given to pickle.dump would): discard it. err->offset is then the
+ * number of bytes of output produced before the failure, counting those
+ * still buffered (an open frame's 9-byte header included): how far the
+ * pickle got, not a position in the document. err->line and err->column
+ * are 0. */
 int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_write_fn write,
                  void *ctx, brine_error *err);
 

@@ -20,6 +20,7 @@
 
 #include "encode.h"
 #include "errors.h"
+#include "graph.h"
 
 #define NO_FRAME SIZE_MAX
 
@@ -135,8 +136,8 @@ int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *
 
 int64_t enc_memo_index(const encoder *e, const brine_value *node) {
     const uint64_t *slot = ptrmap_get(&e->memo, node);
-    if (!slot || !(*slot & ENC_INDEX_MASK)) return -1;
-    return (int64_t)((*slot & ENC_INDEX_MASK) - 1);
+    if (!slot || !*slot) return -1;
+    return (int64_t)(*slot - 1);
 }
 
 /* PUT / BINPUT / LONG_BINPUT / MEMOIZE with the index memo_put uses. */
@@ -176,8 +177,9 @@ int enc_memoize(encoder *e, const brine_value *node) {
         if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
         /* PyMemoTable_Set on a key already present replaces its index with
          * the table size without growing the table. */
-        if (!(*slot & ENC_INDEX_MASK)) e->memo_len++;
-        *slot = (*slot & ~ENC_INDEX_MASK) | (idx + 1);
+        if (!*slot) e->memo_len++;
+        *slot = idx + 1;
+        if (node->spare != ENC_FRESH) e->memo_gen++;
     } else {
         e->memo_len++;
     }
@@ -237,28 +239,65 @@ eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node) {
 }
 
 int enc_enter(encoder *e, eframe *f) {
-    uint64_t *slot = ptrmap_put(&e->memo, f->node, NULL);
+    uint64_t *slot = ptrmap_put(&e->active, f->node, NULL);
     if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
     /* CPython memoizes tuples, frozensets and reduced objects after their
-     * items; a node met again before that is saved once more, and is found
-     * in the memo the second time round unless it is its own item with
-     * nothing memoizable in between, where CPython recurses until
-     * RecursionError. */
-    if ((*slot >> ENC_ACTIVE_SHIFT) >= 2)
+     * items, so a node met again while it is being saved is saved once
+     * more. What save() does depends only on which objects the memo holds
+     * (fresh ones are never fetched again), so when none was added since
+     * the save in progress started, the new one repeats it step for step
+     * and meets the node again: CPython recurses until RecursionError.
+     * Otherwise it goes differently and may end (in the memo). */
+    if (*slot && *slot - 1 == e->memo_gen)
         return enc_fail(e, BRINE_E_PICKLING,
                         "maximum recursion depth exceeded while pickling an object "
                         "(it contains itself through tuples or reduce arguments only)");
-    *slot += UINT64_C(1) << ENC_ACTIVE_SHIFT;
+    f->prev_active = *slot;
+    *slot = e->memo_gen + 1;
     f->counted = 1;
     return 0;
 }
 
+void enc_leave(encoder *e, eframe *f) {
+    if (!f->counted) return;
+    uint64_t *slot = ptrmap_get(&e->active, f->node);
+    if (slot) *slot = f->prev_active;
+    f->counted = 0;
+}
+
 static void enc_pop(encoder *e) {
-    eframe *f = &e->stack[--e->sp];
-    if (f->counted) {
-        uint64_t *slot = ptrmap_get(&e->memo, f->node);
-        if (slot) *slot -= UINT64_C(1) << ENC_ACTIVE_SHIFT;
+    enc_leave(e, &e->stack[--e->sp]);
+}
+
+int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {
+    size_t n = 0, cap = 64;
+    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
+    if (!stack || !ptrmap_put(seen, root, NULL)) goto nomem;
+    stack[n++] = root;
+    while (n) {
+        const brine_value *v = stack[--n];
+        size_t slots = graph_nslots(v);
+        for (size_t i = 0; i < slots; i++) {
+            const brine_value *c = graph_slot(v, i);
+            int inserted;
+            if (!c) continue;
+            if (!ptrmap_put(seen, c, &inserted)) goto nomem;
+            if (!inserted || !graph_nslots(c)) continue;
+            if (n == cap) {
+                const brine_value **s =
+                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *s, 2 * cap * sizeof *s);
+                if (!s) goto nomem;
+                stack = s;
+                cap *= 2;
+            }
+            stack[n++] = c;
+        }
     }
+    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    return 0;
+nomem:
+    if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    return enc_fail(e, BRINE_E_NOMEM, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -402,6 +441,7 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
     e.ctx = ctx;
     e.frame_start = NO_FRAME;
     ptrmap_init(&e.memo, &e.alloc);
+    ptrmap_init(&e.active, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
     ptrmap_init(&e.twin_of, &e.alloc);
     arena_init(&e.arena, &e.alloc, 0);
@@ -423,6 +463,7 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
     if (e.buf) e.alloc.free(e.alloc.ctx, e.buf, e.cap);
     if (e.stack) e.alloc.free(e.alloc.ctx, e.stack, e.stack_cap * sizeof *e.stack);
     ptrmap_free(&e.memo);
+    ptrmap_free(&e.active);
     ptrmap_free(&e.setter_of);
     ptrmap_free(&e.twin_of);
     enc_reduce_free(&e);

@@ -171,16 +171,17 @@ typedef struct ebatch {
     size_t gend;      /* end of the open group */
 } ebatch;
 
-/* One save in progress. Frames are kept small (88 bytes): a graph 10**6
+/* One save in progress. Frames are kept small (104 bytes): a graph 10**6
  * deep needs as many. */
 typedef struct eframe {
     uint8_t kind;            /* eframe_kind */
     uint8_t state;           /* kind-specific progress */
-    uint8_t counted;         /* node's active count was raised (recursion guard) */
+    uint8_t counted;         /* node is in the active map (recursion guard) */
     uint8_t op;              /* EF_REDUCE: REDUCE, NEWOBJ or NEWOBJ_EX */
     uint8_t src;             /* eseq_src of seq */
     uint8_t width;           /* nodes per unit of seq: 1 or 2 */
     const brine_value *node; /* the object saved (memo key); NULL when fresh */
+    uint64_t prev_active;    /* counted: node's entry in the active map before this frame */
     eseq seq;                /* items, entries, operations; EF_REDUCE: the args */
     union {
         struct { /* containers, batched runs, EF_OPS, EF_ROOT */
@@ -191,8 +192,8 @@ typedef struct eframe {
             const brine_value *callable;
             const brine_value *args_node;   /* saved as is; else a fresh tuple of seq */
             const brine_value *kwargs_node; /* NEWOBJ_EX: saved as is; else a fresh dict */
-            const brine_value *post_memo; /* memoized after the reduce (dotted globals) */
-            brine_value *const *kwkeys;   /* NEWOBJ_EX: fresh dict kwkeys -> kwvals */
+            const brine_value *post_memo;   /* memoized after the reduce (dotted globals) */
+            brine_value *const *kwkeys;     /* NEWOBJ_EX: fresh dict kwkeys -> kwvals */
             brine_value *const *kwvals;
             size_t nkw;
         };
@@ -220,9 +221,15 @@ typedef struct encoder {
     size_t frame_start; /* offset of the open frame's header, or SIZE_MAX */
     uint64_t written;   /* bytes handed to the callback */
 
-    /* memo (encode.c): node -> (index + 1) | active count << ENC_ACTIVE_SHIFT */
+    /* memo (encode.c): node -> index + 1 */
     ptrmap memo;
     uint64_t memo_len;
+    /* recursion guard (encode.c): memo_gen counts the memo_puts of objects
+     * that can be fetched again (not ENC_FRESH); active maps a node being
+     * saved (tuple, frozenset, reduce) to memo_gen + 1 at its innermost
+     * save in progress. */
+    uint64_t memo_gen;
+    ptrmap active;
 
     /* frames (encode.c) */
     eframe *stack;
@@ -238,7 +245,12 @@ typedef struct encoder {
 
     /* discarded nodes (encode_objects.c) */
     ptrmap setter_of; /* object -> index + 1 of its first setter */
-    ptrmap twin_of;   /* object -> its popped copy (recursive reduce), until written */
+    /* object -> 1 + index in the discarded list of its last popped copy
+     * (recursive reduce) not yet written; twin_next[i] is the one made
+     * before discarded node i, + 1 (0: none). An object saved n times over
+     * before it is memoized leaves n - 1 copies, the outermost made last. */
+    ptrmap twin_of;
+    size_t *twin_next;
     esetter *setters;
     size_t nsetters;
     const brine_value **before_root; /* discarded nodes written before the root */
@@ -248,8 +260,10 @@ typedef struct encoder {
     const char *msg;
 } encoder;
 
-#define ENC_ACTIVE_SHIFT 56
-#define ENC_INDEX_MASK   ((UINT64_C(1) << ENC_ACTIVE_SHIFT) - 1)
+/* brine_value.spare of a private node standing for an object CPython makes
+ * afresh for one save (the list of set(list), the str of a bytes below
+ * protocol 3, ...): it is memoized but never fetched again. */
+#define ENC_FRESH 1
 
 /* --- encode.c --- */
 
@@ -279,10 +293,16 @@ int enc_write_get(encoder *e, uint64_t index);
 /* Pushes a frame (zeroed apart from kind and node). NULL on failure. The
  * pointer is valid until the next push. */
 eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node);
-/* Raises node's active count for the recursion guard; fails when a node
- * would be saved a third time before being memoized (CPython recurses
- * without end there). */
+/* Enters f->node into the recursion guard; fails when the node is already
+ * being saved and no object that can be fetched again was memoized since
+ * that save started: CPython's save() then repeats itself until
+ * RecursionError. */
 int enc_enter(encoder *e, eframe *f);
+/* Leaves the recursion guard (undoes enc_enter for frame f). */
+void enc_leave(encoder *e, eframe *f);
+
+/* Adds root and everything reachable from it to seen. -1 on failure. */
+int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root);
 
 /* save(v): boundary, then atoms and memo hits are written at once (0);
  * anything with children pushes a frame (1). -1 on failure. */
@@ -336,6 +356,12 @@ int enc_step_setter(encoder *e, size_t fi);
 int enc_plan_discarded(encoder *e);
 
 /* --- encode_reduce.c --- */
+/* Whether save() writes v through save_reduce at this protocol: objects,
+ * and the values the protocol has no opcode for. Symbolic decoding turns
+ * the latter into objects, so anything that depends on "is an object"
+ * (state setters) asks this instead, or the bytes would change on the way
+ * through decode. */
+int enc_written_by_reduce(const encoder *e, const brine_value *v);
 /* save() of values that CPython pickles through save_reduce at this
  * protocol: bytes < 3, bytearray < 5, set and frozenset < 4, complex. */
 int enc_save_bytes_reduce(encoder *e, const brine_value *v);

@@ -28,11 +28,8 @@ static int has_ops(encoder *e, const brine_value *v) {
 /* Turns frame fi into the EF_OPS frame of x. */
 static void begin_ops(encoder *e, size_t fi, const brine_value *x) {
     eframe *f = &e->stack[fi];
-    if (f->counted) {
-        /* The object is memoized now; the recursion guard is done with it. */
-        uint64_t *slot = ptrmap_get(&e->memo, f->node);
-        if (slot) *slot -= UINT64_C(1) << ENC_ACTIVE_SHIFT;
-    }
+    /* The object is memoized now; the recursion guard is done with it. */
+    enc_leave(e, f);
     memset(f, 0, sizeof *f);
     f->kind = EF_OPS;
     f->node = x;
@@ -69,15 +66,27 @@ int enc_save_global(encoder *e, const brine_value *g) {
     const bglobal *gl = g->u.g;
     if (has_locals(gl->name, gl->nlen))
         return enc_fail(e, BRINE_E_NO_ATTRIBUTE, "Can't pickle local object");
-    /* save_global imports the module first, and '' never imports. */
-    if (gl->mlen == 0)
-        return enc_fail(e, BRINE_E_PICKLING, "Can't pickle a global: import of module '' failed");
+    /* save_global imports the module first. PyImport_Import passes an
+     * empty fromlist, so __import__ imports the first dotted component
+     * too, and an empty one never imports ('', '.x': "Empty module name"),
+     * however sys.modules is set up. */
+    if (gl->mlen == 0 || gl->module[0] == '.')
+        return enc_fail(e, BRINE_E_PICKLING,
+                        "Can't pickle a global: import of a module whose name starts with an "
+                        "empty component failed");
     if (e->proto >= 4) return enc_push(e, EF_GLOBAL4, g) ? 1 : -1;
     /* Deliberately stricter than CPython, which would write a GLOBAL line
-     * that no unpickler reads back as this name. */
+     * that no unpickler reads back as this name: one with a newline, or an
+     * empty name line (an empty qualified name, or an empty first component
+     * such as '.x', whose getattr() chain starts from GLOBAL 'm\n\n'); its
+     * own unpickler rejects that as truncated. */
     if (memchr(gl->module, '\n', gl->mlen) || memchr(gl->name, '\n', gl->nlen))
         return enc_fail(e, BRINE_E_PICKLING,
                         "a global name with a newline cannot be pickled with protocol < 4");
+    if (gl->nlen == 0 || gl->name[0] == '.')
+        return enc_fail(e, BRINE_E_PICKLING,
+                        "a global whose qualified name starts with an empty component cannot be "
+                        "pickled with protocol < 4");
     const char *dot = gl->nlen ? memchr(gl->name, '.', gl->nlen) : NULL;
     if (dot) {
         size_t last = gl->nlen;
@@ -149,8 +158,9 @@ int enc_save_object(encoder *e, const brine_value *v) {
      * full, and this outer write ends in POP and a memo fetch. */
     uint64_t *twin = ptrmap_get(&e->twin_of, v);
     if (twin && *twin) {
-        o = ((const brine_value *)(uintptr_t)*twin)->u.o;
-        *twin = 0;
+        size_t i = (size_t)*twin - 1;
+        o = e->doc->discarded.items[i]->u.o;
+        *twin = e->twin_next[i];
     }
     uint8_t op = OP_REDUCE;
     if (o->make == BRINE_MAKE_NEW) {
@@ -212,7 +222,9 @@ int enc_step_reduce(encoder *e, size_t fi) {
         }
         if (enc_memoize(e, obj) < 0) return -1;
     }
-    const brine_value *x = obj && obj->kind == BRINE_OBJECT ? obj : NULL;
+    /* Values reduced because the protocol has no opcode for them take
+     * state setters like objects (see enc_written_by_reduce). */
+    const brine_value *x = obj;
     if (f->post_memo) {
         if (enc_memoize(e, f->post_memo) < 0) return -1;
         x = f->post_memo;
@@ -227,10 +239,11 @@ int enc_step_ops(encoder *e, size_t fi) {
     for (;;) {
         eframe *f = &e->stack[fi];
         const oplog *log = val_oplog((brine_value *)f->node);
+        size_t nops = log ? log->n : 0; /* reduced values have setters only */
         int r;
         switch (f->state) {
         case 0: { /* next operation */
-            if (f->k >= log->n) {
+            if (f->k >= nops) {
                 const uint64_t *head = ptrmap_get(&e->setter_of, f->node);
                 f->k = head ? (size_t)*head : 0;
                 f->state = 3;
@@ -243,7 +256,7 @@ int enc_step_ops(encoder *e, size_t fi) {
                 break;
             }
             size_t end = f->k + 1;
-            while (end < log->n && log->ops[end].kind == op->kind)
+            while (end < nops && log->ops[end].kind == op->kind)
                 end++;
             f->src = op->kind == BRINE_OP_SETITEM ? SEQ_OPS2 : SEQ_OPS1;
             f->width = op->kind == BRINE_OP_SETITEM ? 2 : 1;
@@ -297,38 +310,6 @@ int enc_step_setter(encoder *e, size_t fi) {
 /* Discarded nodes                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Everything reachable from root, into seen. */
-static int mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {
-    size_t n = 0, cap = 64;
-    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
-    if (!stack || !ptrmap_put(seen, root, NULL)) goto nomem;
-    stack[n++] = root;
-    while (n) {
-        const brine_value *v = stack[--n];
-        size_t slots = graph_nslots(v);
-        for (size_t i = 0; i < slots; i++) {
-            const brine_value *c = graph_slot(v, i);
-            int inserted;
-            if (!c) continue;
-            if (!ptrmap_put(seen, c, &inserted)) goto nomem;
-            if (!inserted || !graph_nslots(c)) continue;
-            if (n == cap) {
-                const brine_value **s =
-                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *s, 2 * cap * sizeof *s);
-                if (!s) goto nomem;
-                stack = s;
-                cap *= 2;
-            }
-            stack[n++] = c;
-        }
-    }
-    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return 0;
-nomem:
-    if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return enc_fail(e, BRINE_E_NOMEM, NULL);
-}
-
 /* Whether x is reachable from d's callable, arguments or keyword arguments
  * (through no more than *budget nodes, which it uses up): 1, 0, or -1 on
  * allocation failure. The budget keeps the checks of all discarded nodes
@@ -371,12 +352,14 @@ nomem:
     return enc_fail(e, BRINE_E_NOMEM, NULL);
 }
 
-/* call(setter, (X, state)) with X an object written from the root. */
-static int is_setter(const brine_value *d, const ptrmap *seen) {
+/* call(setter, (X, state)) with X written from the root by save_reduce:
+ * CPython's state setter call, `setter X state TUPLE2 REDUCE POP` right
+ * after X is memoized. */
+static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen) {
     if (d->kind != BRINE_OBJECT) return 0;
     const bobject *o = d->u.o;
     return o->make == BRINE_MAKE_CALL && o->nargs == 2 && o->nkw == 0 && o->log.n == 0 &&
-           o->callable != o->args[0] && o->args[0]->kind == BRINE_OBJECT &&
+           o->callable != o->args[0] && enc_written_by_reduce(e, o->args[0]) &&
            ptrmap_get(seen, o->args[0]) != NULL;
 }
 
@@ -477,14 +460,14 @@ static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint
     ptrmap all, index; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
     ptrmap_init(&index, &e->alloc);
-    int rc = mark_reachable(e, &all, e->doc->root);
+    int rc = enc_mark_reachable(e, &all, e->doc->root);
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         uint64_t *slot = ptrmap_put(&index, dv->items[i], NULL);
         if (!slot)
             rc = enc_fail(e, BRINE_E_NOMEM, NULL);
         else if (!*slot)
             *slot = i + 1;
-        if (rc == 0) rc = mark_reachable(e, &all, dv->items[i]);
+        if (rc == 0) rc = enc_mark_reachable(e, &all, dv->items[i]);
     }
     for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++) {
         const brine_value *x = all.slots[s].key;
@@ -509,10 +492,13 @@ static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint
         }
         cls[i] = !match[i] ? D_BEFORE : ptrmap_get(from_root, match[i]) ? D_TWIN : D_SUBST;
         uint64_t *slot = match[i] ? ptrmap_put(&e->twin_of, match[i], NULL) : NULL;
-        if (match[i] && !slot)
+        if (match[i] && !slot) {
             rc = enc_fail(e, BRINE_E_NOMEM, NULL);
-        else if (slot && !*slot)
-            *slot = (uint64_t)(uintptr_t)dv->items[i];
+        } else if (slot) {
+            /* Later copies are outer ones: written first. */
+            e->twin_next[i] = (size_t)*slot;
+            *slot = i + 1;
+        }
     }
     ptrmap_free(&all);
     ptrmap_free(&index);
@@ -528,17 +514,18 @@ int enc_plan_discarded(encoder *e) {
     uint8_t *cls = arena_zalloc(&e->arena, dv->n);
     size_t *next = arena_zalloc(&e->arena, dv->n * sizeof *next);
     const brine_value **match = arena_zalloc(&e->arena, dv->n * sizeof *match);
+    e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
     e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
     e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
-    int rc = cls && next && match && e->setters && e->before_root
-                 ? mark_reachable(e, &seen, e->doc->root)
+    int rc = cls && next && match && e->twin_next && e->setters && e->before_root
+                 ? enc_mark_reachable(e, &seen, e->doc->root)
                  : enc_fail(e, BRINE_E_NOMEM, NULL);
     int any_twin = 0;
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
         const brine_value *d = dv->items[i];
         if (ptrmap_get(&seen, d)) {
             cls[i] = D_ROOT;
-        } else if (is_setter(d, &seen)) {
+        } else if (is_setter(e, d, &seen)) {
             /* Walking backwards and prepending keeps the setters of one
              * object in the order they were made. */
             uint64_t *head = ptrmap_put(&e->setter_of, d->u.o->args[0], NULL);
@@ -577,7 +564,7 @@ int enc_plan_discarded(encoder *e) {
             cls[i] = D_COVERED;
             continue;
         }
-        rc = mark_reachable(e, &seen, d);
+        rc = enc_mark_reachable(e, &seen, d);
     }
     /* The others go before the root, save(node) POP, in their order; one
      * that an earlier one reaches is written inside it. */
@@ -587,7 +574,7 @@ int enc_plan_discarded(encoder *e) {
         const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
         if ((cls[i] != D_BEFORE && cls[i] != D_SUBST) || ptrmap_get(&written, d)) continue;
         e->before_root[e->nbefore++] = d;
-        rc = mark_reachable(e, &written, d);
+        rc = enc_mark_reachable(e, &written, d);
     }
     ptrmap_free(&written);
     ptrmap_free(&seen);

@@ -17,9 +17,10 @@
  *                             assuming C.__new__ is object.__new__, which
  *                             pickles as getattr(object, '__new__')
  * Globals CPython pickles here (builtins.set, _codecs.encode, ...) are the
- * document's nodes for those names when it has them, so that a class the
+ * graph's nodes for those names when it has them, so that a class the
  * value also refers to directly shares its memo entry, else private nodes
- * made once per dump.
+ * made once per dump. Private nodes CPython makes afresh for one save are
+ * marked ENC_FRESH (the recursion guard does not count their memo_puts).
  */
 #include <string.h>
 
@@ -57,8 +58,15 @@ static int str_slot(const unsigned char *u, size_t n) {
     return -1;
 }
 
-/* A str node over p[0..n), which must stay valid for the dump. */
-static brine_value *pstr_owned(encoder *e, const char *p, size_t n) {
+/* Marks a private node as one CPython makes afresh for a single save. */
+static brine_value *fresh(brine_value *v) {
+    if (v) v->spare = ENC_FRESH;
+    return v;
+}
+
+/* A str node over p[0..n), which must stay valid for the dump; `made` is
+ * 1 when CPython makes the str afresh each time (the singletons never are). */
+static brine_value *pstr_owned(encoder *e, const char *p, size_t n, int made) {
     int slot = str_slot((const unsigned char *)p, n);
     if (slot >= 0) {
         /* CPython's latin-1 singletons are the very objects the value holds. */
@@ -69,15 +77,22 @@ static brine_value *pstr_owned(encoder *e, const char *p, size_t n) {
     if (!v) return NULL;
     v->u.s.p = p;
     v->u.s.n = n;
-    if (slot >= 0) e->str1[slot] = v;
+    if (slot >= 0)
+        e->str1[slot] = v;
+    else if (made)
+        fresh(v);
     return v;
 }
 
-brine_value *enc_str(encoder *e, const char *p, size_t n) {
+static brine_value *pstr_copy(encoder *e, const char *p, size_t n, int made) {
     char *copy = palloc(e, n);
     if (!copy) return NULL;
     if (n) memcpy(copy, p, n);
-    return pstr_owned(e, copy, n);
+    return pstr_owned(e, copy, n, made);
+}
+
+brine_value *enc_str(encoder *e, const char *p, size_t n) {
+    return pstr_copy(e, p, n, 0);
 }
 
 static brine_value *ptuple(encoder *e, brine_value *const *items, size_t n) {
@@ -204,15 +219,29 @@ static brine_value *module_str(encoder *e, const char *m, size_t mlen) {
     return enc_str(e, m, mlen);
 }
 
+/* Indexes the document's globals that belong to the graph: those the root
+ * or a discarded node reaches. The document also keeps globals a stream
+ * made and popped; the canonical text does not show them, so they must not
+ * lend their operations or strs to the reductions. */
+static int gtab_init(encoder *e) {
+    const brine_doc *doc = e->doc;
+    if (gtab_grow(e) < 0) return -1;
+    if (!doc->globals) return 0;
+    ptrmap reach;
+    ptrmap_init(&reach, &e->alloc);
+    int rc = enc_mark_reachable(e, &reach, doc->root);
+    for (size_t i = 0; rc == 0 && i < doc->discarded.n; i++)
+        rc = enc_mark_reachable(e, &reach, doc->discarded.items[i]);
+    for (size_t i = 0; rc == 0 && i <= doc->globals_mask; i++)
+        for (const brine_value *g = doc->globals[i]; rc == 0 && g; g = g->u.g->next)
+            if (ptrmap_get(&reach, g)) rc = gtab_insert(e, g);
+    ptrmap_free(&reach);
+    return rc;
+}
+
 const brine_value *enc_global(encoder *e, const char *module, size_t mlen, const char *name,
                               size_t nlen) {
-    if (!e->gtab) {
-        const brine_doc *doc = e->doc;
-        if (gtab_grow(e) < 0) return NULL;
-        for (size_t i = 0; doc->globals && i <= doc->globals_mask; i++)
-            for (const brine_value *g = doc->globals[i]; g; g = g->u.g->next)
-                if (gtab_insert(e, g) < 0) return NULL;
-    }
+    if (!e->gtab && gtab_init(e) < 0) return NULL;
     size_t j = name_hash(module, mlen, name, nlen) & e->gmask;
     for (; e->gtab[j]; j = (j + 1) & e->gmask)
         if (same_name(e->gtab[j]->u.g, module, mlen, name, nlen)) return e->gtab[j];
@@ -251,6 +280,20 @@ void enc_reduce_free(encoder *e) {
 /* Reductions                                                                */
 /* ------------------------------------------------------------------------ */
 
+int enc_written_by_reduce(const encoder *e, const brine_value *v) {
+    switch (v->kind) {
+    case BRINE_OBJECT:
+    case BRINE_COMPLEX: return 1;
+    case BRINE_BYTES: return e->proto < 3;
+    case BRINE_BYTEARRAY: return e->proto < 5;
+    case BRINE_SET:
+    case BRINE_FROZENSET: return e->proto < 4;
+    case BRINE_GLOBAL:
+        return e->proto < 4 && v->u.g->nlen && memchr(v->u.g->name, '.', v->u.g->nlen);
+    default: return 0;
+    }
+}
+
 /* save_reduce((callable, args), obj) with args in the private arena. */
 static int push_call(encoder *e, const brine_value *callable, const brine_value *obj,
                      brine_value *const *args, size_t n) {
@@ -280,7 +323,7 @@ int enc_save_bytes_reduce(encoder *e, const brine_value *v) {
             text[o++] = (char)(0x80 | (p[i] & 0x3F));
         }
     }
-    brine_value *s = pstr_owned(e, text, n + extra);
+    brine_value *s = pstr_owned(e, text, n + extra, 1);
     if (!e->latin1) e->latin1 = enc_str(e, "latin1", 6);
     brine_value **args = s && e->latin1 ? palloc(e, 2 * sizeof *args) : NULL;
     if (!args) return -1;
@@ -293,7 +336,7 @@ int enc_save_bytearray_reduce(encoder *e, const brine_value *v) {
     const brine_value *cls = known(e, "builtins", "bytearray");
     if (v->u.ba.n == 0) return push_call(e, cls, v, NULL, 0);
     /* PyBytes_FromObject makes a new bytes object, even of one byte. */
-    brine_value *b = pnode(e, BRINE_BYTES);
+    brine_value *b = fresh(pnode(e, BRINE_BYTES));
     brine_value **args = b ? palloc(e, sizeof *args) : NULL;
     if (!args) return -1;
     b->u.s.p = (const char *)v->u.ba.p;
@@ -304,7 +347,7 @@ int enc_save_bytearray_reduce(encoder *e, const brine_value *v) {
 
 int enc_save_set_reduce(encoder *e, const brine_value *v) {
     const bdict *d = v->u.set.d;
-    brine_value *list = pnode(e, BRINE_LIST);
+    brine_value *list = fresh(pnode(e, BRINE_LIST));
     brine_value **items = list ? palloc(e, d->n * sizeof *items) : NULL;
     brine_value **args = items ? palloc(e, sizeof *args) : NULL;
     if (!args) return -1;
@@ -333,7 +376,7 @@ int enc_save_dotted_global(encoder *e, const brine_value *g, size_t dot) {
     const brine_value *parent = enc_global(e, gl->module, gl->mlen, gl->name, dot);
     /* str.split makes the last component afresh (a shared one-character str
      * when it is one character below U+0100). */
-    brine_value *last = parent ? enc_str(e, gl->name + dot + 1, gl->nlen - dot - 1) : NULL;
+    brine_value *last = parent ? pstr_copy(e, gl->name + dot + 1, gl->nlen - dot - 1, 1) : NULL;
     brine_value **args = last ? args_with(e, parent, &last, 1) : NULL;
     if (!args) return -1;
     eframe *f = enc_push_reduce(e, known(e, "builtins", "getattr"), NULL, OP_REDUCE);
@@ -350,8 +393,8 @@ int enc_save_new_reduce(encoder *e, const brine_value *v, const bobject *o, int 
         if (!with_kwargs)
             return push_call(e, known(e, "copyreg", "__newobj__"), v,
                              args_with(e, cls, o->args, o->nargs), o->nargs + 1);
-        brine_value *args = ptuple(e, o->args, o->nargs);
-        brine_value *kw = args ? pdict(e, o->kwkeys, o->kwvals, o->nkw) : NULL;
+        brine_value *args = fresh(ptuple(e, o->args, o->nargs));
+        brine_value *kw = args ? fresh(pdict(e, o->kwkeys, o->kwvals, o->nkw)) : NULL;
         brine_value **a = kw ? palloc(e, 3 * sizeof *a) : NULL;
         if (!a) return -1;
         a[0] = (brine_value *)cls;
@@ -372,13 +415,13 @@ int enc_save_new_reduce(encoder *e, const brine_value *v, const bobject *o, int 
     }
     brine_value *func = e->object_new;
     brine_value **pa = func ? args_with(e, cls, o->args, o->nargs) : NULL;
-    brine_value *pargs = pa ? ptuple(e, pa, o->nargs + 1) : NULL;
-    brine_value *kw = pargs ? pdict(e, o->kwkeys, o->kwvals, o->nkw) : NULL;
+    brine_value *pargs = pa ? fresh(ptuple(e, pa, o->nargs + 1)) : NULL;
+    brine_value *kw = pargs ? fresh(pdict(e, o->kwkeys, o->kwvals, o->nkw)) : NULL;
     brine_value *none = kw ? pnode(e, BRINE_NONE) : NULL;
     brine_value *st[4] = {func, pargs, kw, none};
-    brine_value *state = none ? ptuple(e, st, 4) : NULL;
+    brine_value *state = none ? fresh(ptuple(e, st, 4)) : NULL;
     const brine_value *pcls = state ? known(e, "functools", "partial") : NULL;
-    brine_value *partial = pcls ? pcall(e, pcls, &func, 1) : NULL;
+    brine_value *partial = pcls ? fresh(pcall(e, pcls, &func, 1)) : NULL;
     oprec *op = partial ? palloc(e, sizeof *op) : NULL;
     if (!op) return -1;
     /* partial.__reduce__ gives (partial, (func,), (func, args, kw, None)). */

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""test_encode_findings.py - the encoder findings of the first fuzzing campaign,
+checked against CPython 3.11's pickler itself.
+
+Globals: for a class whose __module__ and __qualname__ are set to each
+name below (registered in sys.modules so that save_global's lookup succeeds
+wherever CPython lets it), ``pickle.dumps`` at protocols 0-5 gives bytes or
+raises; ``brine encode`` of ``global(module, name)`` must write the same
+bytes, or fail with the same class. The one deliberate difference: where
+CPython writes a GLOBAL line with an empty name (a qualified name whose first
+component is empty, below protocol 4), bytes that CPython's own unpickler
+rejects as truncated, brine raises PicklingError; the test checks that the
+oracle indeed rejects CPython's bytes there.
+
+Recursion: values whose reduce arguments reach them. Where CPython writes
+them, decoding its bytes with brine and encoding again must give the same
+bytes (and those bytes must be a fixed point of decode + encode).
+"""
+import os
+import pickle
+import subprocess
+import sys
+import types
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from oracle import reference  # noqa: E402
+
+BRINE = os.environ.get("BRINE_BIN", os.path.join(ROOT, "build", "brine"))
+
+failures = []
+checks = [0]
+
+
+def check(ok, what):
+    checks[0] += 1
+    if not ok:
+        failures.append(what)
+
+
+def brine_encode(text, proto):
+    """(bytes, None) or (None, error class) for canonical text at proto."""
+    r = subprocess.run([BRINE, "encode", "--protocol", str(proto), "-"], input=text.encode(),
+                       capture_output=True)
+    if r.returncode == 0:
+        return r.stdout, None
+    line = r.stderr.decode(errors="replace")
+    assert line.startswith("error: "), line
+    return None, line[len("error: "):].split(":", 1)[0]
+
+
+def brine_decode(data):
+    r = subprocess.run([BRINE, "decode", "-"], input=data, capture_output=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode()
+
+
+def py_str(s):
+    """A str as the canonical text writes it (ASCII names only here)."""
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --------------------------------------------------------------------------
+# Globals with empty name components
+# --------------------------------------------------------------------------
+
+NAMES = [("m", ""), ("m", "."), ("m", ".x"), ("m", "..x"), ("m", "a..b"), ("m", "x."),
+         ("m", "a."), ("m", "a.b"), (".", "."), (".", ""), ("", "f"), (".x", "f"),
+         ("a..b", "f"), ("x.", "f"), ("x..", "f")]
+
+
+def stub(module, qualname):
+    cls = type("Stub", (), {})
+    cls.__module__ = module
+    cls.__qualname__ = qualname
+    return cls
+
+
+def register(module, qualname):
+    """Makes sys.modules[module] and the getattr chain along qualname lead to a
+    stub with these names (and the module's first component importable)."""
+    for name in list(sys.modules):
+        if name in {m for m, _ in NAMES} | {"a", "x"}:
+            del sys.modules[name]
+    obj = stub(module, qualname)
+    front = module.partition(".")[0]
+    if front and front != module:
+        sys.modules[front] = types.ModuleType(front)
+    mod = types.ModuleType(module)
+    sys.modules[module] = mod
+    parts = qualname.split(".")
+    cur = mod
+    for i, part in enumerate(parts[:-1]):
+        nxt = getattr(cur, part, None)
+        if nxt is None:
+            nxt = stub(module, ".".join(parts[:i + 1]))
+            setattr(cur, part, nxt)
+        cur = nxt
+    setattr(cur, parts[-1], obj)
+    return obj
+
+
+def test_globals():
+    for module, qualname in NAMES:
+        obj = register(module, qualname)
+        text = "root: global(%s, %s)\n" % (py_str(module), py_str(qualname))
+        for proto in range(6):
+            what = "global(%r, %r) at protocol %d" % (module, qualname, proto)
+            try:
+                want, want_exc = pickle.dumps(obj, proto), None
+            except Exception as exc:  # what CPython raises is the expectation
+                want, want_exc = None, type(exc).__name__
+            got, got_exc = brine_encode(text, proto)
+            if want_exc:
+                check(got_exc == want_exc, "%s: CPython raises %s, brine: %r %s" % (
+                    what, want_exc, got, got_exc))
+                continue
+            back = reference.decode(want)
+            if back.kind != "accept" and proto < 4 and (qualname == "" or qualname[0] == "."):
+                # Deliberately stricter: CPython's bytes do not load.
+                check(back.exc_class == "UnpicklingError" and "truncated" in back.message,
+                      "%s: oracle on CPython's bytes: %r" % (what, back))
+                check(got_exc == "PicklingError", "%s: brine writes %r" % (what, got))
+                continue
+            check(back.kind == "accept", "%s: CPython's bytes do not load: %r" % (what, back))
+            check(got == want, "%s: CPython %r, brine %r %s" % (what, want, got, got_exc))
+
+
+# --------------------------------------------------------------------------
+# Recursion
+# --------------------------------------------------------------------------
+
+def f(*args):
+    pass
+
+
+class Fresh:
+    """__reduce__ makes a new args tuple each time."""
+
+    def __reduce__(self):
+        return f, tuple(self.parts)
+
+
+class Shared:
+    """__reduce__ returns the same args tuple each time."""
+
+    def __reduce__(self):
+        return f, self.args
+
+
+class Setter:
+    """A 6-tuple reduce whose state setter call reaches `target`."""
+
+    def __reduce__(self):
+        return f, (), self.state, None, None, f
+
+
+def two_lists(cls):
+    x = cls()
+    l1, l2 = [x], [x]
+    if cls is Fresh:
+        x.parts = [l1, l2]
+    else:
+        x.args = (l1, l2)
+    return x
+
+
+def through_setter():
+    # x's args reach y, whose setter's state reaches x: x is saved a third
+    # time from inside the setter call after y is memoized.
+    x, y = Fresh(), Setter()
+    y.state = [x]
+    x.parts = [[y], [x]]
+    return [x, y]
+
+
+def deep_three():
+    x = Fresh()
+    x.parts = [[x], [x], [x]]
+    return x
+
+
+def set_of_self():
+    x = Fresh()
+    s = {x}
+    x.parts = [[s]]
+    return s
+
+
+RECURSIVE = [
+    ("two lists, fresh args", two_lists(Fresh)),
+    ("two lists, shared args", two_lists(Shared)),
+    ("three lists", deep_three()),
+    ("through a state setter", through_setter()),
+    ("set of self", set_of_self()),
+]
+
+# Values CPython recurses on without end (RecursionError at every
+# protocol). The canonical reader cannot build such graphs (a node holding
+# itself through items fixed when it was made), so brine's side, a
+# PicklingError with CPython's message, is checked in
+# tests/unit/test_encode_findings.c and test_encode.c (test_recursion_guard).
+ENDLESS = ["frozenset item's args hold it", "tuple item's args hold it",
+           "object's args hold it"]
+
+
+def endless_values():
+    x = Fresh()
+    fs = frozenset([x])
+    x.parts = [fs]
+    y = Fresh()
+    t = (y,)
+    y.parts = [t]
+    z = Fresh()
+    z.parts = [z]
+    return [fs, t, z]
+
+
+def test_recursion():
+    for label, value in RECURSIVE:
+        for proto in range(6):
+            what = "%s at protocol %d" % (label, proto)
+            want = pickle.dumps(value, proto)
+            text = brine_decode(want)
+            got, exc = brine_encode(text, proto)
+            check(got == want, "%s: CPython %r, brine %r %s" % (what, want, got, exc))
+            if got is not None:
+                # And again: the bytes are a fixed point of decode + encode.
+                again, exc = brine_encode(brine_decode(got), proto)
+                check(again == got, "%s: not a fixed point: %r" % (what, again))
+    for label, value in zip(ENDLESS, endless_values()):
+        for proto in range(6):
+            try:
+                pickle.dumps(value, proto)
+                raised = None
+            except RecursionError:
+                raised = "RecursionError"
+            check(raised == "RecursionError",
+                  "%s at protocol %d: CPython does not raise RecursionError" % (label, proto))
+
+
+def main():
+    f.__module__ = "__main__"
+    test_globals()
+    test_recursion()
+    for what in failures[:30]:
+        print("FAIL", what)
+    print("test_encode_findings: %d checks, %d failures" % (checks[0], len(failures)))
+    return 1 if failures or checks[0] < 150 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+/*
+ * test_encode_findings.c - brine_encode() on the shapes the first fuzzing
+ * campaign found (corpus/regressions/encode-*): globals with empty name
+ * components, state setters on values written through save_reduce,
+ * globals the graph does not reach, and the recursion guard.
+ *
+ * Bytes are what CPython 3.11 writes for the equivalent Python values
+ * (tests/py/test_encode_findings.py checks the same shapes against CPython
+ * itself). Every encoding is also decoded (symbolic) and encoded again,
+ * which must give the same bytes: the fuzz targets' round-trip property.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "brine.h"
+#include "tcheck.h"
+#include "value.h"
+
+typedef struct out {
+    uint8_t *p;
+    size_t n, cap;
+} out;
+
+static int out_cb(void *ctx, const void *data, size_t len) {
+    out *o = ctx;
+    if (len > o->cap - o->n) {
+        size_t ncap = o->cap ? o->cap : 256;
+        while (ncap - o->n < len)
+            ncap *= 2;
+        uint8_t *p = realloc(o->p, ncap);
+        if (!p) return 1;
+        o->p = p;
+        o->cap = ncap;
+    }
+    memcpy(o->p + o->n, data, len);
+    o->n += len;
+    return 0;
+}
+
+static int encode(const brine_doc *doc, int proto, out *o, brine_error *err) {
+    brine_encode_options opts;
+    brine_encode_options_init(&opts);
+    opts.protocol = proto;
+    o->n = 0;
+    return brine_encode(doc, &opts, out_cb, o, err);
+}
+
+/* encode(decode(b)) at proto, compared with b. */
+static void check_fixed_point(const out *b, int proto) {
+    brine_error err;
+    brine_doc *back = brine_decode(b->p, b->n, NULL, NULL, &err);
+    CHECK(back != NULL);
+    if (!back) return;
+    out again = {0};
+    CHECK_EQ_INT(encode(back, proto, &again, &err), 0);
+    CHECK_EQ_MEM(again.p, again.n, b->p, b->n);
+    free(again.p);
+    brine_doc_free(back);
+}
+
+/* The encoding of doc at proto is want[0..wlen), a fixed point of
+ * decode + encode. */
+static void expect_bytes(const brine_doc *doc, int proto, const char *want, size_t wlen) {
+    out o = {0};
+    brine_error err;
+    int rc = encode(doc, proto, &o, &err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc == 0) {
+        CHECK_EQ_MEM(o.p, o.n, want, wlen);
+        check_fixed_point(&o, proto);
+    } else {
+        fprintf(stderr, "  error: %s: %s\n", err.pyclass, err.msg);
+    }
+    free(o.p);
+}
+
+#define EXPECT(doc, proto, lit) expect_bytes(doc, proto, lit, sizeof(lit) - 1)
+
+static void expect_error(const brine_doc *doc, int proto, brine_code code) {
+    out o = {0};
+    brine_error err;
+    CHECK_EQ_INT(encode(doc, proto, &o, &err), -1);
+    CHECK_EQ_INT(err.code, code);
+    /* err.offset is how much output there was: PROTO at least from 2 on. */
+    CHECK(err.offset == o.n || err.offset >= (proto >= 2 ? 2u : 0u));
+    free(o.p);
+}
+
+static brine_value *global(brine_doc *doc, const char *m, const char *n) {
+    return brine_new_global(doc, m, strlen(m), n, strlen(n), NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Globals with empty name components                                        */
+/* ------------------------------------------------------------------------ */
+
+static void test_empty_name_components(void) {
+    brine_doc *doc = brine_doc_new(NULL);
+    /* The import of a module whose first component is empty always fails
+     * (PicklingError at every protocol), whatever sys.modules holds. */
+    static const char *const bad_modules[] = {"", ".", ".x", "..a"};
+    for (size_t i = 0; i < sizeof bad_modules / sizeof *bad_modules; i++) {
+        brine_doc_set_root(doc, global(doc, bad_modules[i], "f"));
+        for (int p = 0; p <= 5; p++)
+            expect_error(doc, p, BRINE_E_PICKLING);
+    }
+    /* The decode finding: c.\n.\n */
+    brine_doc_set_root(doc, global(doc, ".", "."));
+    for (int p = 0; p <= 5; p++)
+        expect_error(doc, p, BRINE_E_PICKLING);
+    /* Other empty module components import (when registered). */
+    brine_doc_set_root(doc, global(doc, "x.", "f"));
+    EXPECT(doc, 0, "cx.\nf\np0\n.");
+    brine_doc_set_root(doc, global(doc, "a..b", "f"));
+    EXPECT(doc, 3,
+           "\x80\x03"
+           "ca..b\nf\nq\x00.");
+
+    /* A qualified name whose first component is empty: CPython writes
+     * GLOBAL 'm\n\n' below protocol 4, which no unpickler reads back;
+     * brine refuses. STACK_GLOBAL carries it. */
+    static const char *const bad_names[] = {"", ".", ".x", "..x"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++) {
+        brine_doc_set_root(doc, global(doc, "m", bad_names[i]));
+        for (int p = 0; p <= 3; p++)
+            expect_error(doc, p, BRINE_E_PICKLING);
+    }
+    brine_doc_set_root(doc, global(doc, "m", ""));
+    EXPECT(doc, 4,
+           "\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x00\x94\x93\x94.");
+    brine_doc_set_root(doc, global(doc, "m", ".x"));
+    EXPECT(doc, 5,
+           "\x80\x05\x95\x0c\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x02.x\x94\x93\x94.");
+    /* Empty components after the first are getattr(..., '') and read back. */
+    brine_doc_set_root(doc, global(doc, "m", "a..b"));
+    EXPECT(doc, 0,
+           "c__builtin__\ngetattr\np0\n(g0\n(cm\na\np1\nV\np2\ntp3\nRp4\nVb\np5\ntp6\nRp7\n.");
+    EXPECT(doc, 2,
+           "\x80\x02"
+           "c__builtin__\ngetattr\nq\x00h\x00"
+           "cm\na\nq\x01X\x00\x00\x00\x00q\x02\x86q\x03Rq\x04X\x01\x00\x00\x00"
+           "bq\x05\x86q\x06Rq\x07.");
+    brine_doc_set_root(doc, global(doc, "m", "x."));
+    EXPECT(doc, 1, "c__builtin__\ngetattr\nq\x00(cm\nx\nq\x01X\x00\x00\x00\x00q\x02tq\x03Rq\x04.");
+    brine_doc_free(doc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* State setters and the globals the graph reaches                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_setter_on_reduced_value(void) {
+    /* call(G, (F, F)) with F a frozenset: at protocol 3 F is written by
+     * save_reduce and decodes as an object, so the call is F's state
+     * setter both before and after a decode (the bytes must not change). */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *f = brine_new_frozenset(doc, NULL, 0, NULL);
+    brine_value *g = global(doc, "m", "g");
+    brine_value *items[4] = {brine_new_list(doc), f, f, f};
+    brine_doc_set_root(doc, brine_new_tuple(doc, items, 4));
+    brine_value *args[2] = {f, f};
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, g, args, 2, NULL));
+    EXPECT(doc, 3,
+           "\x80\x03(]q\x00"
+           "cbuiltins\nfrozenset\nq\x01]q\x02\x85q\x03Rq\x04"
+           "cm\ng\nq\x05h\x04h\x04\x86R0h\x04h\x04tq\x06.");
+    /* From protocol 4 on F has an opcode: the call goes before the root. */
+    EXPECT(doc, 4,
+           "\x80\x04\x95\x20\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x01g\x94\x93\x94"
+           "(\x91\x94h\x03\x86\x94R\x94"
+           "0(]\x94h\x03h\x03h\x03t\x94.");
+    brine_doc_free(doc);
+
+    /* complex is always reduced; a dotted global below protocol 4 too. */
+    doc = brine_doc_new(NULL);
+    brine_value *c = brine_new_complex(doc, 1.0, 2.0);
+    brine_value *dotted = global(doc, "m", "A.b");
+    g = global(doc, "m", "g");
+    brine_value *pair[2] = {c, dotted};
+    brine_doc_set_root(doc, brine_new_tuple(doc, pair, 2));
+    brine_value *sa[2] = {c, brine_new_int64(doc, 7)};
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, g, sa, 2, NULL));
+    brine_value *sb[2] = {dotted, brine_new_int64(doc, 8)};
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, g, sb, 2, NULL));
+    EXPECT(doc, 2,
+           "\x80\x02"
+           "c__builtin__\ncomplex\nq\x00G?\xf0\x00\x00\x00\x00\x00\x00G@\x00\x00\x00\x00\x00"
+           "\x00\x00\x86q\x01Rq\x02"
+           "cm\ng\nq\x03h\x02K\x07\x86R0"
+           "c__builtin__\ngetattr\nq\x04"
+           "cm\nA\nq\x05X\x01\x00\x00\x00"
+           "bq\x06\x86q\x07Rq\x08h\x03h\x08K\x08\x86R0\x86q\t.");
+    brine_doc_free(doc);
+}
+
+static void test_unreached_global(void) {
+    /* The document keeps a global with operations that nothing reaches
+     * (a stream made it and popped it). The reduction of a bytes value
+     * below protocol 3 must not pick it up with its operations: the
+     * canonical text does not show it. */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *hidden = global(doc, "_codecs", "encode");
+    brine_add_op(doc, hidden, BRINE_OP_SETSTATE, brine_new_int64(doc, 1), NULL);
+    brine_doc_set_root(doc, brine_new_bytes(doc, (const uint8_t *)"ab", 2));
+    EXPECT(doc, 0, "c_codecs\nencode\np0\n(Vab\np1\nVlatin1\np2\ntp3\nRp4\n.");
+    /* Reached, it is the same node, and its operations follow its write. */
+    brine_value *items[2] = {brine_doc_root(doc), hidden};
+    brine_doc_set_root(doc, brine_new_tuple(doc, items, 2));
+    EXPECT(doc, 0, "(c_codecs\nencode\np0\nI1\nb(Vab\np1\nVlatin1\np2\ntp3\nRp4\ng0\ntp5\n.");
+    brine_doc_free(doc);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recursion                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void test_recursion(void) {
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *f = global(doc, "m", "f");
+    /* x = call(f, ([x], [x])): saved three times over before it is
+     * memoized, yet CPython ends (the second list is new to the memo when
+     * x is met the third time) and writes x twice, popping the outer
+     * copies. */
+    brine_value *l1 = brine_new_list(doc), *l2 = brine_new_list(doc);
+    brine_value *args[2] = {l1, l2};
+    brine_value *x = brine_new_object(doc, BRINE_MAKE_CALL, f, args, 2, NULL);
+    brine_list_append(doc, l1, x);
+    brine_list_append(doc, l2, x);
+    brine_doc_set_root(doc, x);
+    EXPECT(doc, 2,
+           "\x80\x02"
+           "cm\nf\nq\x00]q\x01h\x00h\x01]q\x02h\x00h\x01h\x02\x86q\x03Rq\x04"
+           "a\x86q\x05R0h\x04"
+           "ah\x02\x86q\x06R0h\x04.");
+
+    /* frozenset({call(f, (F,))}): CPython recurses until RecursionError,
+     * at protocol 4 (FROZENSET) and 3 (frozenset(list) with a new list
+     * each time) alike. */
+    brine_value *none = brine_new_none(doc);
+    brine_value *obj = brine_new_object(doc, BRINE_MAKE_CALL, f, &none, 1, NULL);
+    brine_value *fs = brine_new_frozenset(doc, &obj, 1, NULL);
+    obj->u.o->args[0] = fs;
+    brine_doc_set_root(doc, fs);
+    for (int p = 0; p <= 5; p++)
+        expect_error(doc, p, BRINE_E_PICKLING);
+    brine_doc_free(doc);
+}
+
+int main(void) {
+    TRUN(test_empty_name_components);
+    TRUN(test_setter_on_reduced_value);
+    TRUN(test_unreached_global);
+    TRUN(test_recursion);
+    return TDONE();
+}
