@@ -302,6 +302,19 @@ _REGISTRY = {
         Entry('text-buffers', '3.11', (NONE_FILED,),
               'buffer(N) nodes read from canonical text carry no data (encode side only)',
               'choice', None),
+        Entry('encode-empty-qualname', '3.11', (NONE_FILED,),
+              'encoding a global with an empty qualified name (or an empty first '
+              'component) at protocols 0-3: CPython writes bytes it cannot read back; '
+              'brine raises PicklingError (encode side only)',
+              'choice', None),
+        Entry('encode-buffers', '3.11', (NONE_FILED,),
+              'PICKLEBUFFER without a buffer callback: pickle.dumps writes it in band; '
+              'brine writes it out of band so that decode then encode is the identity',
+              'choice', None),
+        Entry('encode-recursion', '3.11', (NONE_FILED,),
+              'deep graphs: CPython RecursionError past about 1000 nested saves; brine '
+              'encodes any depth (self-containing reduce values are a PicklingError)',
+              'choice', None),
     ),
 }
 
