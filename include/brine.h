@@ -369,8 +369,18 @@ typedef struct brine_decode_options {
     /* Persistent ids; NULL makes BRINE_PERSID nodes. */
     brine_persistent_fn persistent_load;
     void *persistent_ctx;
-    /* Reference BYTES data inside the input instead of copying it. The input
-     * must then outlive the document and stay unchanged. */
+    /* Zero copy: the data of BYTES made by BINBYTES, SHORT_BINBYTES and
+     * BINBYTES8, and of STR made by BINUNICODE, SHORT_BINUNICODE and
+     * BINUNICODE8, points into `data` instead of being copied into the
+     * document, so decoding a large byte string costs no copy at all.
+     * Ownership: the caller keeps owning the input; it must then stay
+     * allocated and unchanged for as long as the document is used (every
+     * accessor, brine_canon_write and brine_encode read it) and may be
+     * freed after brine_doc_free(). Nothing else changes: the graph, its
+     * identities and its canonical text are those of a copying decode.
+     * Other data is still copied (text opcodes, bytearrays, bytes folded
+     * from reduce calls, whose bytes are not in the input as such);
+     * out-of-band buffers are never copied (brine_buffer). */
     int zero_copy;
     /* Caps, 0 meaning none: arena bytes, memo entries, open MARKs. */
     size_t max_memory;

@@ -1,10 +1,16 @@
 /*
  * arena.c - chunked bump allocation with resizable large blocks.
  */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* madvise */
+#endif
 #include "arena.h"
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 struct arena_chunk {
     arena_chunk *next;
@@ -19,7 +25,10 @@ struct arena_big {
 
 enum {
     FIRST_CHUNK = 16 * 1024,
-    MAX_CHUNK = 1024 * 1024,
+    /* Large documents end up in chunks of this size, big enough to hold
+     * whole 2 MB pages (arena_advise_huge). */
+    MAX_CHUNK = 8 * 1024 * 1024,
+    CAPPED_MAX_CHUNK = 1024 * 1024,
     BIG_THRESHOLD = 16 * 1024, /* blocks at least this large get their own allocation */
     ALIGN = 8,
 };
@@ -42,6 +51,25 @@ static void libc_free(void *ctx, void *p, size_t size) {
 }
 
 const brine_alloc brine_default_alloc = {libc_malloc, libc_realloc, libc_free, NULL};
+
+void arena_advise_huge(const brine_alloc *alloc, void *p, size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* Large graphs spend much of their decoding time in page faults, one
+     * per 4 KB touched for the first time; transparent huge pages take one
+     * per 2 MB. Only the C library's memory is advised (a caller's
+     * allocator may hand out anything), only whole aligned 2 MB ranges, and
+     * only before they are touched; failure changes nothing. */
+    enum { HUGE = 2 * 1024 * 1024 };
+    if (!alloc || alloc->malloc != libc_malloc || size < 2 * HUGE) return;
+    uintptr_t start = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+    uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE - 1);
+    if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)alloc;
+    (void)p;
+    (void)size;
+#endif
+}
 
 void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit) {
     memset(a, 0, sizeof *a);
@@ -83,6 +111,7 @@ static void *big_alloc(brine_arena *a, size_t size) {
     if (size > SIZE_MAX - sizeof(arena_big) || !reserve(a, sizeof(arena_big) + size)) return NULL;
     arena_big *b = a->alloc.malloc(a->alloc.ctx, sizeof *b + size);
     if (!b) return NULL;
+    arena_advise_huge(&a->alloc, b, sizeof *b + size);
     a->bytes += sizeof *b + size;
     b->size = size;
     b->prev = NULL;
@@ -98,13 +127,16 @@ static int new_chunk(brine_arena *a, size_t need) {
     if (!reserve(a, size)) return 0;
     arena_chunk *c = a->alloc.malloc(a->alloc.ctx, size);
     if (!c) return 0;
+    arena_advise_huge(&a->alloc, c, size);
     a->bytes += size;
     c->size = size;
     c->next = a->chunks;
     a->chunks = c;
     a->cur = (char *)(c + 1);
     a->end = (char *)c + size;
-    if (a->next_chunk < MAX_CHUNK) a->next_chunk *= 2;
+    /* Under a cap, chunks stop at 1 MB, so that the cap is reached where
+     * it always was rather than up to 8 MB early. */
+    if (a->next_chunk < (a->limit ? CAPPED_MAX_CHUNK : MAX_CHUNK)) a->next_chunk *= 2;
     return 1;
 }
 

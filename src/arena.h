@@ -34,6 +34,11 @@ typedef struct brine_arena {
 extern const brine_alloc brine_default_alloc;
 
 void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit);
+
+/* Asks the system to back the untouched block [p, p + size), just obtained
+ * from `alloc`, with huge pages where it can (Linux, the C library's
+ * allocator, blocks of 4 MB and more); a hint that never fails. */
+void arena_advise_huge(const brine_alloc *alloc, void *p, size_t size);
 void arena_free_all(brine_arena *a);
 
 /* 8-byte aligned, uninitialized. NULL on failure (a->over_limit tells why). */

@@ -365,27 +365,22 @@ void bi_from_le_bytes(const uint8_t *p, size_t n, uint32_t *limbs, bi *out) {
     out->neg = n > 0 && (p[n - 1] & 0x80) != 0;
     /* For a negative number the magnitude is the bytes' negation, made on
      * the fly: invert and add one. */
-    unsigned carry = (unsigned)out->neg;
-    const uint8_t flip = out->neg ? 0xff : 0x00;
+    uint64_t carry = (uint64_t)out->neg;
+    const uint32_t flip = out->neg ? 0xffffffffu : 0u;
     size_t k = 0;
     for (size_t i = 0; i < n; i += 4) {
         uint32_t limb = 0;
-        for (size_t j = 0; j < 4; j++) {
-            unsigned b = i + j < n ? (unsigned)(p[i + j] ^ flip) : 0u;
-            /* Past the end the value is sign-extended, so its inverse is 0. */
-            b += carry;
-            carry = b >> 8;
-            limb |= (uint32_t)(b & 0xff) << (8 * j);
-        }
-        limbs[k++] = limb;
+        size_t m = n - i < 4 ? n - i : 4;
+        /* Past the end the value is sign-extended, so its inverse is 0. */
+        for (size_t j = 0; j < m; j++)
+            limb |= (uint32_t)p[i + j] << (8 * j);
+        limb ^= m == 4 ? flip : flip >> (8 * (4 - m));
+        uint64_t t = (uint64_t)limb + carry;
+        carry = t >> 32;
+        limbs[k++] = (uint32_t)t;
     }
     out->n = k;
     normalize(out);
-}
-
-static unsigned mag_byte(const bi *x, size_t i) {
-    size_t li = i / 4;
-    return li < x->n ? (x->limbs[li] >> (8 * (i % 4))) & 0xffu : 0u;
 }
 
 size_t bi_to_le_bytes(const bi *x, uint8_t *buf, size_t cap) {
@@ -401,15 +396,25 @@ size_t bi_to_le_bytes(const bi *x, uint8_t *buf, size_t cap) {
     }
     size_t needed = bits / 8 + 1;
     size_t w = needed < cap ? needed : cap;
-    unsigned carry = 1;
-    for (size_t i = 0; i < w; i++) {
-        unsigned b = mag_byte(x, i);
+    /* A limb at a time: the two's complement of a negative number is the
+     * magnitude inverted plus one, the carry running through the limbs. */
+    uint64_t carry = 1;
+    for (size_t i = 0; i < w; i += 4) {
+        uint32_t limb = i / 4 < x->n ? x->limbs[i / 4] : 0u;
         if (x->neg) {
-            b = (~b & 0xffu) + carry;
-            carry = b >> 8;
-            b &= 0xffu;
+            uint64_t t = (uint64_t)(uint32_t)~limb + carry;
+            carry = t >> 32;
+            limb = (uint32_t)t;
         }
-        buf[i] = (uint8_t)b;
+        if (w - i >= 4) {
+            buf[i] = (uint8_t)limb; /* four constant stores: the compiler merges them */
+            buf[i + 1] = (uint8_t)(limb >> 8);
+            buf[i + 2] = (uint8_t)(limb >> 16);
+            buf[i + 3] = (uint8_t)(limb >> 24);
+        } else {
+            for (size_t j = 0; j < w - i; j++)
+                buf[i + j] = (uint8_t)(limb >> (8 * j));
+        }
     }
     return needed;
 }

@@ -170,6 +170,18 @@ static int memo_store(decoder *d, uint64_t idx) {
 /* The memo index of GET and PUT: PyLong_FromString(s, NULL, 10), then
  * PyLong_AsSsize_t. Returns 0 and *out, or -1 after dec_fail. */
 static int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t *out) {
+    /* What the pickler writes, digits and the newline, without the general
+     * parser: up to 18 digits cannot overflow. */
+    if (len >= 2 && len - 1 <= 18) {
+        uint64_t v = 0;
+        size_t k = 0;
+        for (; k < len - 1 && line[k] >= '0' && line[k] <= '9'; k++)
+            v = v * 10 + (uint64_t)(line[k] - '0');
+        if (k == len - 1 && line[k] == '\n') {
+            *out = (int64_t)v;
+            return 0;
+        }
+    }
     uint32_t limbs_local[64];
     size_t nlimbs = bi_text_limbs(len);
     uint32_t *limbs = limbs_local;
@@ -273,6 +285,7 @@ static int op_dict(decoder *d) {
     brine_value *dict = val_container(d->doc, BRINE_DICT);
     if (!dict) return dec_nomem(d);
     if ((d->sp - i) % 2 != 0) return dec_fail(d, BRINE_E_ODD_DICT);
+    (void)py_reserve(d->doc, dict, (d->sp - i) / 2); /* a hint, as in do_setitems */
     for (size_t k = i + 1; k < d->sp; k += 2) {
         brine_code code = py_dict_set(d->doc, dict, d->stack[k - 1], d->stack[k]);
         if (code != BRINE_OK) return dec_fail(d, code);
@@ -398,7 +411,7 @@ static int push_int_arg(decoder *d, int nbytes) {
 
 /* The next opcode byte (recording its offset), or NULL after EOFError. */
 static inline const uint8_t *fetch(decoder *d) {
-    const uint8_t *p = reader_take(&d->r, 1);
+    const uint8_t *p = reader_read_fast(&d->r, 1);
     if (!p) {
         brine_code code;
         p = reader_read(&d->r, 1, &code);

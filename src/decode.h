@@ -68,7 +68,7 @@ int dec_marker(decoder *d, size_t *out);
 /* Reading with the opcode's error reporting. NULL after dec_fail. */
 const uint8_t *dec_read_slow(decoder *d, size_t n);
 static inline const uint8_t *dec_read(decoder *d, size_t n) {
-    const uint8_t *p = reader_take(&d->r, n);
+    const uint8_t *p = reader_read_fast(&d->r, n);
     return p ? p : dec_read_slow(d, n);
 }
 const uint8_t *dec_readline(decoder *d, size_t *len);

@@ -419,6 +419,17 @@ static int do_setitems(decoder *d, size_t x, int x_negative) {
     if ((len - x) % 2 != 0) return dec_fail(d, BRINE_E_ODD_SETITEMS);
     brine_value *target = d->stack[x - 1];
     d->sp = x;
+    /* Best effort: the table's exact size at once. A failure here is left
+     * to the insertions, which fail in CPython's order. */
+    if (target->kind == BRINE_DICT) {
+        (void)py_reserve(d->doc, target, (len - x) / 2);
+        enum { AHEAD = 8 }; /* pairs: py_prefetch */
+        for (size_t i = x + 1; i < len; i += 2) {
+            if (i + 2 * AHEAD < len) py_prefetch(target, d->stack[i - 1 + 2 * AHEAD]);
+            if (set_item(d, target, d->stack[i - 1], d->stack[i]) < 0) return -1;
+        }
+        return 0;
+    }
     for (size_t i = x + 1; i < len; i += 2)
         if (set_item(d, target, d->stack[i - 1], d->stack[i]) < 0) return -1;
     return 0;

@@ -260,8 +260,14 @@ int enc_enter(encoder *e, eframe *f) {
 
 void enc_leave(encoder *e, eframe *f) {
     if (!f->counted) return;
-    uint64_t *slot = ptrmap_get(&e->active, f->node);
-    if (slot) *slot = f->prev_active;
+    /* An absent key reads as 0: removing it keeps the map as small as the
+     * stack of saves in progress, instead of every node ever entered. */
+    if (!f->prev_active) {
+        ptrmap_remove(&e->active, f->node);
+    } else {
+        uint64_t *slot = ptrmap_get(&e->active, f->node);
+        if (slot) *slot = f->prev_active;
+    }
     f->counted = 0;
 }
 

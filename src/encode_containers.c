@@ -70,11 +70,23 @@ static int open_group(encoder *e, eframe *f) {
 int enc_batch_step(encoder *e, size_t fi) {
     for (;;) {
         eframe *f = &e->stack[fi];
+        /* The memo slots of the items a few steps ahead (ptrmap_prefetch):
+         * all of the first ones when a group opens, then one unit ahead at
+         * each step, so that their cache misses overlap. */
+        enum { AHEAD = 4 };
         if (!f->b.in_group) {
             int r = open_group(e, f);
             if (r <= 0) return r;
+            for (size_t i = f->b.pos; i < f->b.pos + AHEAD && i < f->b.gend; i++) {
+                ptrmap_prefetch(&e->memo, unit_node(f, i, 0));
+                if (f->width == 2) ptrmap_prefetch(&e->memo, unit_node(f, i, 1));
+            }
         }
         while (f->b.pos < f->b.gend) {
+            if (!f->b.half && f->b.pos + AHEAD < f->b.gend) {
+                ptrmap_prefetch(&e->memo, unit_node(f, f->b.pos + AHEAD, 0));
+                if (f->width == 2) ptrmap_prefetch(&e->memo, unit_node(f, f->b.pos + AHEAD, 1));
+            }
             const brine_value *node = unit_node(f, f->b.pos, f->b.half);
             if (f->width == 2 && !f->b.half) {
                 f->b.half = 1;

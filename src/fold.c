@@ -90,7 +90,7 @@ int fold_call(decoder *d, brine_value *callable, brine_value *const *args, size_
         if (!bytes) return dec_nomem(d);
         brine_code code = pt_latin1_encode((const uint8_t *)args[0]->u.s.p, n, bytes, &outlen);
         if (code != BRINE_OK) return dec_fail(d, code);
-        *out = val_bytes_copy(d->doc, bytes, outlen);
+        *out = val_bytes_owned(d->doc, bytes, outlen);
         return *out ? 1 : dec_nomem(d);
     }
     case FOLD_COMPLEX:

@@ -1,5 +1,6 @@
 /*
- * ptrmap.c - open addressing with linear probing; keys are never removed.
+ * ptrmap.c - open addressing with linear probing; removal shifts the rest
+ * of the probe run back (no tombstones).
  */
 #include "ptrmap.h"
 
@@ -27,6 +28,15 @@ static size_t slot_of(const void *key, size_t mask) {
     return (size_t)x & mask;
 }
 
+void ptrmap_prefetch(const ptrmap *m, const void *key) {
+#if defined(__GNUC__) || defined(__clang__)
+    if (m->slots) __builtin_prefetch(&m->slots[slot_of(key, m->mask)]);
+#else
+    (void)m;
+    (void)key;
+#endif
+}
+
 uint64_t *ptrmap_get(const ptrmap *m, const void *key) {
     if (!m->slots) return NULL;
     for (size_t i = slot_of(key, m->mask);; i = (i + 1) & m->mask) {
@@ -39,6 +49,7 @@ static int grow(ptrmap *m) {
     size_t nslots = m->slots ? (m->mask + 1) * 2 : 64;
     ptrmap_slot *slots = m->alloc.malloc(m->alloc.ctx, nslots * sizeof *slots);
     if (!slots) return 0;
+    arena_advise_huge(&m->alloc, slots, nslots * sizeof *slots);
     memset(slots, 0, nslots * sizeof *slots);
     if (m->slots) {
         for (size_t i = 0; i <= m->mask; i++) {
@@ -55,7 +66,7 @@ static int grow(ptrmap *m) {
 }
 
 uint64_t *ptrmap_put(ptrmap *m, const void *key, int *inserted) {
-    if ((!m->slots || (m->n + 1) * 2 > m->mask + 1) && !grow(m)) return NULL;
+    if ((!m->slots || (m->n + 1) * 3 > (m->mask + 1) * 2) && !grow(m)) return NULL;
     size_t i = slot_of(key, m->mask);
     while (m->slots[i].key) {
         if (m->slots[i].key == key) {
@@ -69,4 +80,25 @@ uint64_t *ptrmap_put(ptrmap *m, const void *key, int *inserted) {
     m->n++;
     if (inserted) *inserted = 1;
     return &m->slots[i].value;
+}
+
+void ptrmap_remove(ptrmap *m, const void *key) {
+    if (!m->slots) return;
+    size_t i = slot_of(key, m->mask);
+    while (m->slots[i].key != key) {
+        if (!m->slots[i].key) return;
+        i = (i + 1) & m->mask;
+    }
+    /* Every later key of the run whose home is not in (i, j] would become
+     * unreachable past the hole at i: move it into the hole. */
+    for (size_t j = (i + 1) & m->mask; m->slots[j].key; j = (j + 1) & m->mask) {
+        size_t home = slot_of(m->slots[j].key, m->mask);
+        int reachable = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (reachable) continue;
+        m->slots[i] = m->slots[j];
+        i = j;
+    }
+    m->slots[i].key = NULL;
+    m->slots[i].value = 0;
+    m->n--;
 }

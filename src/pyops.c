@@ -327,6 +327,17 @@ static int eq_push(eq_stack *s, brine_value *a, brine_value *b) {
 
 static int py_eq_nested(brine_doc *doc, brine_value *a, brine_value *b, int nesting);
 
+/* Index slots (bdict.index): entry number and hash tag. */
+static inline uint64_t slot_make(size_t entry, uint64_t h) {
+    return (h & 0xffffffff00000000u) | (uint64_t)(entry + 1);
+}
+static inline int slot_tag_is(uint64_t slot, uint64_t h) {
+    return ((slot ^ h) >> 32) == 0;
+}
+static inline size_t slot_entry(uint64_t slot) {
+    return (size_t)(slot & 0xffffffffu) - 1;
+}
+
 /* Calls fn for every entry of d whose hash is h (index probe or scan);
  * stops early when fn returns non-zero and returns that value. */
 typedef int (*entry_fn)(void *ctx, const bentry *e);
@@ -340,7 +351,8 @@ static int for_hash(const bdict *d, uint64_t h, entry_fn fn, void *ctx) {
         return 0;
     }
     for (size_t j = (size_t)h & d->mask; d->index[j]; j = (j + 1) & d->mask) {
-        const bentry *e = &d->entries[d->index[j] - 1];
+        if (!slot_tag_is(d->index[j], h)) continue;
+        const bentry *e = &d->entries[slot_entry(d->index[j])];
         if (e->hash == h) {
             int r = fn(ctx, e);
             if (r) return r;
@@ -460,13 +472,13 @@ int py_eq(brine_doc *doc, brine_value *a, brine_value *b) {
 enum { SMALL_TABLE = 8 };
 
 static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
-    uint32_t *index = arena_zalloc(&doc->arena, nslots * sizeof *index);
+    uint64_t *index = arena_zalloc(&doc->arena, nslots * sizeof *index);
     if (!index) return arena_error(&doc->arena);
     size_t mask = nslots - 1;
     for (size_t i = 0; i < d->n; i++) {
         size_t j = (size_t)d->entries[i].hash & mask;
         while (index[j]) j = (j + 1) & mask;
-        index[j] = (uint32_t)(i + 1);
+        index[j] = slot_make(i, d->entries[i].hash);
     }
     d->index = index;
     d->mask = mask;
@@ -488,14 +500,17 @@ static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_
         return -1;
     }
     for (size_t j = (size_t)h & d->mask;; j = (j + 1) & d->mask) {
-        uint32_t slot = d->index[j];
+        uint64_t slot = d->index[j];
         if (!slot) return -1;
-        const bentry *e = &d->entries[slot - 1];
-        if (e->key == key) return (long)(slot - 1);
+        /* An entry with another hash is neither the key nor equal to it. */
+        if (!slot_tag_is(slot, h)) continue;
+        size_t at = slot_entry(slot);
+        const bentry *e = &d->entries[at];
+        if (e->key == key) return (long)at;
         if (e->hash == h) {
             int r = py_eq(doc, e->key, key);
             if (r < 0) goto nomem;
-            if (r) return (long)(slot - 1);
+            if (r) return (long)at;
         }
     }
 nomem:
@@ -513,6 +528,39 @@ long py_lookup(brine_doc *doc, brine_value *container, brine_value *key, brine_c
     return find_entry(doc, container->u.set.d, key, h, code);
 }
 
+/* Room for `extra` more entries: exactly that many when the table is
+ * empty (SETITEMS knows how many pairs it brings), else at least double. */
+static brine_code reserve(brine_doc *doc, bdict *d, size_t extra) {
+    if (extra <= d->cap - d->n) return BRINE_OK;
+    size_t ncap = d->cap ? (size_t)d->cap * 2 : 0;
+    if (ncap < d->n + extra) ncap = d->n + extra;
+    if (extra > UINT32_MAX || ncap > UINT32_MAX - 1) return BRINE_E_NOMEM;
+    bentry *grown =
+        arena_grow(&doc->arena, d->entries, d->cap * sizeof *grown, ncap * sizeof *grown);
+    if (!grown) return arena_error(&doc->arena);
+    d->entries = grown;
+    d->cap = (uint32_t)ncap;
+    return BRINE_OK;
+}
+
+void py_prefetch(brine_value *container, brine_value *key) {
+#if defined(__GNUC__) || defined(__clang__)
+    const bdict *d = container->u.set.d;
+    uint64_t h;
+    /* Only keys whose hash needs no allocation; hashing has no other effect
+     * than caching the hash in the key, which insertion would do anyway. */
+    if (d->index && key->kind != BRINE_TUPLE && hash_direct(key, &h))
+        __builtin_prefetch(&d->index[(size_t)h & d->mask]);
+#else
+    (void)container;
+    (void)key;
+#endif
+}
+
+brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra) {
+    return reserve(doc, container->u.set.d, extra);
+}
+
 static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value *value,
                          int replace_value) {
     uint64_t h;
@@ -525,27 +573,23 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
         return BRINE_OK;
     }
     if (d->n == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 4;
-        if (ncap > UINT32_MAX - 1) return BRINE_E_NOMEM;
-        bentry *grown =
-            arena_grow(&doc->arena, d->entries, d->cap * sizeof *grown, ncap * sizeof *grown);
-        if (!grown) return arena_error(&doc->arena);
-        d->entries = grown;
-        d->cap = ncap;
+        code = reserve(doc, d, d->cap ? d->cap : 4);
+        if (code != BRINE_OK) return code;
     }
     bentry *e = &d->entries[d->n++];
     e->key = key;
     e->value = value;
     e->hash = h;
     if (d->n > SMALL_TABLE) {
-        if (!d->index || d->n * 3 >= (d->mask + 1) * 2) {
+        if (!d->index || (size_t)d->n * 3 >= (d->mask + 1) * 2) {
             size_t nslots = d->index ? (d->mask + 1) * 4 : 32;
-            while (nslots * 2 < d->n * 3) nslots *= 2;
+            while (nslots * 2 < (size_t)d->n * 3)
+                nslots *= 2;
             return build_index(doc, d, nslots);
         }
         size_t j = (size_t)h & d->mask;
         while (d->index[j]) j = (j + 1) & d->mask;
-        d->index[j] = (uint32_t)d->n;
+        d->index[j] = slot_make(d->n - 1, h);
     }
     return BRINE_OK;
 }

@@ -31,6 +31,16 @@ int py_eq(brine_doc *doc, brine_value *a, brine_value *b);
 /* dict[key] = value. Keeps the first equal key object, takes the new value. */
 brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value);
 
+/* Makes room for `extra` more entries in a DICT/SET/FROZENSET (a hint: the
+ * table is the same afterwards, only its capacity may have grown). Returns
+ * BRINE_OK or the allocation failure. */
+brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra);
+
+/* A hint before inserting `key` into a DICT/SET/FROZENSET a few keys from
+ * now: fetches the index slot its probe starts at, so that insertions into
+ * a large table wait for memory in parallel rather than one after another. */
+void py_prefetch(brine_value *container, brine_value *key);
+
 /* set.add(item) for SET and FROZENSET nodes (an equal element stays). */
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item);
 

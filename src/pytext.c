@@ -105,18 +105,49 @@ static utf8_step utf8_scan(const uint8_t *p, size_t n, size_t i, int surrogates)
     return r;
 }
 
+/* Checks 8 bytes that hold only ASCII and two-byte sequences (C2..DF and a
+ * continuation byte), without a branch per byte: text mixing the two at
+ * random (Latin-1, Greek, Cyrillic...) would mispredict at every
+ * character. *carry is 1 when the previous word ended with a lead byte and
+ * is set for the next one. Returns the number of code points that start
+ * in the word, or -1 when it holds anything else (or a sequence broken
+ * across the words). */
+static int utf8_word12(uint64_t w, int *carry) {
+    const uint64_t hi = 0x8080808080808080u;
+    uint64_t cont = w & ~(w << 1) & hi; /* 10xxxxxx */
+    uint64_t lead = w & (w << 1) & hi;  /* 11xxxxxx */
+    uint64_t expect = (lead << 8) | (uint64_t)(*carry ? 0x80 : 0);
+    uint64_t low = w & 0x1E1E1E1E1E1E1E1Eu; /* lead C0, C1: these bits are 0 */
+    uint64_t nonzero = ((low + 0x7F7F7F7F7F7F7F7Fu) | low) & hi;
+    if (cont != expect || (w & (lead >> 2)) || (lead & ~nonzero)) return -1;
+    *carry = (int)(lead >> 63);
+    /* Bytes that are not continuation bytes start a code point. */
+    return 8 - (int)(((cont >> 7) * 0x0101010101010101u) >> 56);
+}
+
 brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
     size_t i = 0, count = 0;
+    int carry = 0;
     while (i < n) {
-        /* ASCII runs, a word at a time: most pickled strs are ASCII. */
         if (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (!(w & 0x8080808080808080u)) {
+            /* Little-endian whatever the machine (utf8_word12 needs byte k
+             * at bits 8k..8k+7); compilers make this one load. */
+            uint64_t w = 0;
+            for (int b = 7; b >= 0; b--)
+                w = (w << 8) | p[i + (size_t)b];
+            int k = utf8_word12(w, &carry);
+            if (k >= 0) {
                 i += 8;
-                count += 8;
+                count += (size_t)k;
                 continue;
             }
+        }
+        if (carry) {
+            /* The last word ended in a lead byte: back to it, and check the
+             * sequence it starts one byte at a time. */
+            i--;
+            count--;
+            carry = 0;
         }
         if (p[i] < 0x80) {
             i++;
@@ -545,9 +576,37 @@ brine_code pt_decode(const uint8_t *p, size_t n, const char *encoding, const cha
 brine_code pt_latin1_encode(const uint8_t *wtf8, size_t n, uint8_t *out, size_t *outlen) {
     size_t i = 0, o = 0;
     while (i < n) {
-        uint32_t cp = pt_next_cp(wtf8, &i);
-        if (cp > 0xFF) return BRINE_E_UNICODE_ENCODE;
-        out[o++] = (uint8_t)cp;
+        /* ASCII a word at a time; U+0080..U+00FF are the two-byte
+         * sequences led by C2 and C3; any other lead is above U+00FF. */
+        if (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, wtf8 + i, 8);
+            if (!(w & 0x8080808080808080u)) {
+                memcpy(out + o, &w, 8);
+                i += 8;
+                o += 8;
+                continue;
+            }
+        }
+        uint8_t b = wtf8[i];
+        if (b < 0x80) {
+            out[o++] = b;
+            i++;
+            continue;
+        }
+        if ((b != 0xC2 && b != 0xC3) || i + 1 >= n) return BRINE_E_UNICODE_ENCODE;
+        /* Mixed runs of both without a branch on which (see utf8_word12):
+         * the input is valid WTF-8, so a lead byte has its continuation. */
+        unsigned bad = 0;
+        while (i + 1 < n) {
+            b = wtf8[i];
+            unsigned two = b >> 7;
+            bad |= two & ((b & 0xFEu) != 0xC2);
+            unsigned dec = ((b & 0x1Fu) << 6) | (wtf8[i + 1] & 0x3Fu);
+            out[o++] = (uint8_t)(b ^ ((b ^ dec) & (0u - two)));
+            i += 1 + two;
+        }
+        if (bad) return BRINE_E_UNICODE_ENCODE;
     }
     *outlen = o;
     return BRINE_OK;

@@ -50,6 +50,22 @@ static inline const uint8_t *reader_take(reader *r, size_t n) {
     return NULL;
 }
 
+/* The common cases of read(n), inline: n bytes in the buffer, or (outside
+ * frames, where every read empties the buffer) n more bytes in the file,
+ * which become the buffer as in reader_read. NULL when neither holds:
+ * then reader_read decides. Small n only, so that no read can overflow. */
+static inline const uint8_t *reader_read_fast(reader *r, size_t n) {
+    const uint8_t *p = reader_take(r, n);
+    if (p) return p;
+    if (n <= 8 && n <= r->len - r->file_pos) {
+        r->buf_start = r->file_pos;
+        r->file_pos += n;
+        r->buf_idx = r->file_pos;
+        return r->data + r->buf_start;
+    }
+    return NULL;
+}
+
 /* read(n). Returns a pointer to n bytes, or NULL with *code set
  * (BRINE_E_TRUNCATED or BRINE_E_READ_OVERFLOW). */
 const uint8_t *reader_read(reader *r, size_t n, brine_code *code);

@@ -232,6 +232,15 @@ brine_value *val_bytes_copy(brine_doc *doc, const uint8_t *p, size_t n) {
     return bytes_node(doc, p, n, 0);
 }
 
+brine_value *val_bytes_owned(brine_doc *doc, uint8_t *p, size_t n) {
+    if (n <= 1) return val_bytes_copy(doc, p, n);
+    brine_value *v = val_new(doc, BRINE_BYTES);
+    if (!v) return NULL;
+    v->u.s.p = (const char *)p;
+    v->u.s.n = n;
+    return v;
+}
+
 brine_value *val_bytearray(brine_doc *doc, const uint8_t *p, size_t n) {
     brine_value *v = val_new(doc, BRINE_BYTEARRAY);
     if (!v) return NULL;

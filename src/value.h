@@ -46,8 +46,11 @@ typedef struct bentry {
 /* Insertion-ordered hash table, used for DICT, SET and FROZENSET. */
 typedef struct bdict {
     bentry *entries;
-    size_t n, cap;
-    uint32_t *index; /* open addressing: entry number + 1, 0 = empty; NULL while small */
+    uint32_t n, cap; /* insert() keeps both below UINT32_MAX */
+    /* Open addressing, NULL while small: 0 = empty, else the entry number
+     * + 1 in the low 32 bits and the top 32 bits of the entry's hash in the
+     * high ones, so that probing compares hashes without reading entries. */
+    uint64_t *index;
     size_t mask;     /* index slots - 1 */
 } bdict;
 
@@ -151,6 +154,9 @@ brine_value *val_bytes_fresh(brine_doc *doc, const uint8_t *p, size_t n, int bor
 /* BYTES made by a copying path (PyBytes_FromStringAndSize with data): the
  * empty and one-byte values are shared, as in CPython. */
 brine_value *val_bytes_copy(brine_doc *doc, const uint8_t *p, size_t n);
+/* val_bytes_copy for data already in the arena: the node takes over `p`
+ * (n >= 2) instead of copying it. */
+brine_value *val_bytes_owned(brine_doc *doc, uint8_t *p, size_t n);
 brine_value *val_bytearray(brine_doc *doc, const uint8_t *p, size_t n);
 /* TUPLE taking over an arena array of n items (n may be 0: the singleton). */
 brine_value *val_tuple_owned(brine_doc *doc, brine_value **items, size_t n);
