@@ -128,7 +128,9 @@ static int utf8_word12(uint64_t w, int *carry) {
 brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
     size_t i = 0, count = 0;
     int carry = 0;
-    while (i < n) {
+    /* `|| carry`: a word that ends the text in a lead byte must still be
+     * checked byte by byte below (the sequence is truncated). */
+    while (i < n || carry) {
         if (n - i >= 8) {
             /* Little-endian whatever the machine (utf8_word12 needs byte k
              * at bits 8k..8k+7); compilers make this one load. */
