@@ -63,8 +63,12 @@ class Adapter:
     """
 
     def __init__(self, name, title, argv, check=None, view=None, python_errors=True,
-                 sets_ordered=True, encode_argv=None, notes='', install='', env=None):
+                 sets_ordered=True, encode_argv=None, notes='', install='', env=None,
+                 address_limit=True):
         self.name = name
+        # False: run without the address-space limit (ASan builds reserve
+        # terabytes of address space and cannot start under one).
+        self.address_limit = address_limit
         self.title = title
         self.argv = list(argv)
         self._check = check
@@ -142,7 +146,10 @@ def registry():
                 check=lambda: None if os.access(brine_path(), os.X_OK)
                 else 'brine executable missing (%s)' % brine_path(),
                 encode_argv=[py, '-m', 'oracle.adapters.brinerun'],
-                install='cmake --preset default && cmake --build --preset default'),
+                install='cmake --preset default && cmake --build --preset default',
+                # brine never allocates from a length it has not checked
+                # against the input, and $BRINE_BIN may be an ASan build.
+                address_limit=False),
         Adapter('cpython', "CPython %d.%d C _pickle (the reference)" % sys.version_info[:2],
                 _py(py, 'c'), encode_argv=_py(py, 'c'),
                 notes='the reference itself: agreement is 100% by construction'),
@@ -357,6 +364,8 @@ def run_adapter(adapter, paths, extra_args=(), batch=DEFAULT_BATCH,
         env[k] = v if k != 'PYTHONPATH' else ROOT
     env.setdefault('PYTHONHASHSEED', '0')
     argv = list(adapter.argv) + list(extra_args)
+    if not getattr(adapter, 'address_limit', True):
+        max_memory = None
     results = [None] * len(paths)
     pending = list(range(len(paths)))
     while pending:
