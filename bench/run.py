@@ -136,22 +136,17 @@ def run_bench(bench, args):
 
 
 def machine():
-    cpu = 'unknown'
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    # The CPU model and core count as the nightly report reads them.
+    sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+    from campaign import common
+    host = common.machine()
     try:
         commit = subprocess.run(['git', 'describe', '--always', '--dirty'], cwd=ROOT,
                                 capture_output=True, text=True).stdout.strip() or 'unknown'
     except OSError:
         commit = 'unknown'
     return {'python': sys.version.replace('\n', ' '), 'uname': ' '.join(x for x in platform.uname() if x),
-            'cpu': cpu, 'cores': os.cpu_count(), 'brine_commit': commit}
+            'cpu': host['cpu'], 'cores': host['cores'], 'brine_commit': commit}
 
 
 def bench_file(bench, path, proto, value, reps, fig):
