@@ -125,13 +125,37 @@ def _memo_index(data, offset, name):
     return None
 
 
-def _declared_length(data, offset, name):
-    """The length field of a BINBYTES / BINBYTES8 / BYTEARRAY8 at offset."""
-    width = 4 if name == 'BINBYTES' else 8
-    arg = data[offset + 1:offset + 1 + width]
-    if len(arg) != width:
-        return None
-    return int.from_bytes(arg, 'little')
+_LENGTH_WIDTH = {'BINBYTES': 4, 'BINBYTES8': 8, 'BYTEARRAY8': 8}
+
+
+def _declared_lengths(v):
+    """The length fields of the BINBYTES / BINBYTES8 / BYTEARRAY8 opcodes
+    CPython executed, as [(offset, length)], read from the bytes CPython
+    read them from: when a length straddles the end of a FRAME, the C
+    unpickler drops the frame's tail and reads the field from the bytes
+    after it (oracle.walker), not from the bytes after the opcode."""
+    from . import walker
+    try:
+        w = walker.walk(v.data, v.option('extensions'))
+    except Exception:  # a matcher must never fail a comparison
+        w = None
+    out = []
+    if w is not None:
+        for (off, code), ranges in zip(w.ops, w.op_args):
+            width = _LENGTH_WIDTH.get(walker.NAMES.get(code))
+            if width is None:
+                continue
+            arg = b''.join(v.data[s:e] for s, e in ranges)[:width]
+            if len(arg) == width:
+                out.append((off, int.from_bytes(arg, 'little')))
+    # The opcodes the reference listed, read in place (what the walker may
+    # not have reached: it does not model every semantic error).
+    for off, name in v.ops:
+        width = _LENGTH_WIDTH.get(name)
+        arg = v.data[off + 1:off + 1 + width] if width else b''
+        if width and len(arg) == width:
+            out.append((off, int.from_bytes(arg, 'little')))
+    return out
 
 
 # --- the matchers ------------------------------------------------------------
@@ -156,12 +180,7 @@ def _huge_length(v):
         return False
     if v.brine.kind != 'reject' or v.brine.exc_class != 'UnpicklingError':
         return False
-    for off, name in v.ops:
-        if name in ('BINBYTES', 'BINBYTES8', 'BYTEARRAY8'):
-            n = _declared_length(v.data, off, name)
-            if n is not None and n >= HUGE and n > len(v.data) - off:
-                return True
-    return False
+    return any(n >= HUGE and n > len(v.data) - off for off, n in _declared_lengths(v))
 
 
 def _deep_compare(v):

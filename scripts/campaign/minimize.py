@@ -86,8 +86,7 @@ def minimize(t, path, engine, seconds=60, max_checks=3000):
         if len(small) >= len(original):
             return original, t, 'not smaller (%s)' % note
         t2 = triage.triage(t.target, dst)
-        if t2.kind != t.kind or (t.kind != 'divergence' and t2.key != t.key) or \
-                (t.kind == 'divergence' and (t2.cls, t2.exc_pair) != (t.cls, t.exc_pair)):
+        if t2.kind != t.kind or t2.key != t.key:
             return original, t, 'minimized input shows another finding (%s: %s); kept the original' % (
                 t2.cls, t2.summary[:100])
         return small, t2, '%s: %d -> %d bytes' % (note.split(':')[0] or 'minimized',

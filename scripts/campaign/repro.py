@@ -173,6 +173,18 @@ def main(argv=None):
             print('\n== difference (brine -> CPython): %s' % verdict)
             print(''.join(difflib.unified_diff(b_outcome.splitlines(True),
                                                o_outcome.splitlines(True), 'brine', 'CPython')))
+            try:
+                part = triage.parting_point(body, opts, brine)
+            except Exception as e:  # noqa: BLE001 - still show what we have
+                part, why = None, 'failed: %s' % e
+            else:
+                why = 'no cut of the stream diverges: it needs what follows'
+            if part:
+                print('== parting point: opcode %d (%s) at offset %d: %s (brine %s, CPython %s)'
+                      % (part['index'], part['opcode'], part['offset'], part['class'],
+                         part['brine'], part['reference']))
+            else:
+                print('== parting point: %s' % why)
         else:
             print('\n== brine and CPython agree: %s' % verdict)
     for t, stack in stacks:

@@ -125,9 +125,10 @@ def triage_findings(runs, archive_dir, commit, dirty, budget_seconds, notes):
     deadline = time.monotonic() + budget_seconds
     per_group = max(20.0, budget_seconds / max(1, len(groups)))
     from oracle import fuzzinput
+    # Once per run: a minimized input can land on another group's signature.
+    seen_sigs = set()
     for key, members in groups.items():
         members.sort(key=lambda m: (m[0], m[1]))
-        seen_sigs = set()
         for size, path, engine, t in members[:MAX_REPRESENTATIVES]:
             left = deadline - time.monotonic()
             secs = min(per_group / MAX_REPRESENTATIVES, max(5.0, left))
@@ -141,6 +142,7 @@ def triage_findings(runs, archive_dir, commit, dirty, budget_seconds, notes):
             meta = {'target': t2.target, 'engine': engine, 'class': t2.cls, 'kind': t2.kind,
                     'description': t2.summary, 'frames': t2.frames, 'opcodes': t2.opcodes,
                     'exceptions': list(t2.exc_pair) if t2.kind == 'divergence' else [],
+                    'parting': t2.parting,
                     'size_original': len(original), 'size_minimized': len(small),
                     'minimized_by': how, 'brine_commit': commit + ('-dirty' if dirty else ''),
                     'cpython': common.cpython_version(), 'group_size': len(members),

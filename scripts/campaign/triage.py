@@ -10,15 +10,29 @@ replay build when there is none) and classified from what it printed:
     timeout     timeout                      kind + top frames
     memory      oom                          kind + top frames
     assert      assert                       FUZZ_ASSERT file:line + condition
-    divergence  the oracle's comparison      class + the exception classes +
-                class (different-graph,      the opcodes of the (minimized)
-                different-exception, ...)    stream
+    divergence  the oracle's comparison      where brine and CPython part
+                class (different-graph,      ways: the opcode and what each
+                different-exception, ...)    side does there (see below)
     signal      deadly-signal                kind + top frames
     none        no-repro                     (not archived)
 
 Divergences are the diff target's FUZZ_ASSERT "divergence: ..." aborts; the
 comparison class comes from oracle.compare run on the pickle under the
-input's options (oracle/fuzzinput.py).  Signatures are
+input's options (oracle/fuzzinput.py).
+
+One bug shows as many divergent streams: a decoder that accepts PROTO 6
+accepts some of them, and fails on others later, with whatever exception
+the next opcodes raise.  So a divergence is named by its *parting point*,
+not by the whole stream's outcomes: the stream is cut after each opcode
+in turn and ended with STOP, and the first cut on which the two sides
+compare differently (after the known-differences registry) names the
+opcode where they part.  What each side does there makes the signature's
+class: ``brine-rejects`` (brine fails inside that opcode, CPython goes
+on), ``reference-rejects`` (CPython fails, brine goes on),
+``different-exception`` (both fail there) or ``different-value`` (both go
+on, the values differ); the key is the class, the opcode and the
+exception class(es) at that point.  The whole stream's class and
+exceptions stay in the metadata.  Signatures are
 ``<target>-<class>-<8 hex digits of the key>``: stable across runs and
 machines (no addresses, no paths), so a finding seen again is recognised.
 """
@@ -50,7 +64,7 @@ class Triage:
     oracle.compare Result) and opcodes."""
 
     __slots__ = ('target', 'kind', 'cls', 'summary', 'frames', 'key', 'output', 'result',
-                 'opcodes', 'exc_pair')
+                 'opcodes', 'exc_pair', 'parting')
 
     def __init__(self, target):
         self.target = target
@@ -63,21 +77,29 @@ class Triage:
         self.result = None
         self.opcodes = []
         self.exc_pair = ('', '')
+        self.parting = None
 
     @property
     def reproduces(self):
         return self.kind != 'none'
 
+    @property
+    def signature_class(self):
+        """The class in the signature: for divergences the parting point's
+        (stable across the streams one bug produces), else cls."""
+        if self.kind == 'divergence' and self.parting is not None:
+            return self.parting['class']
+        return self.cls
+
     def signature(self):
-        h = hashlib.sha256(('%s|%s|%s' % (self.target, self.cls, self.key)).encode())
-        return '%s-%s-%s' % (self.target, self.cls, h.hexdigest()[:8])
+        cls = self.signature_class
+        h = hashlib.sha256(('%s|%s|%s' % (self.target, cls, self.key)).encode())
+        return '%s-%s-%s' % (self.target, cls, h.hexdigest()[:8])
 
     def coarse_key(self):
-        """Groups findings before minimization: for divergences the opcodes
-        are only known after it, so they are left out here."""
-        if self.kind == 'divergence':
-            return (self.target, self.cls) + self.exc_pair
-        return (self.target, self.cls, self.key)
+        """Groups findings before minimization; the parting point is known
+        before it, so findings of one bug share one group."""
+        return (self.target, self.signature_class, self.key)
 
 
 def replay_command(target, path, prefer='libfuzzer'):
@@ -193,10 +215,56 @@ def compare_pickle(body, opts, brine=None):
         return c.compare(body, opts.buffers, ext)
 
 
+def _token_name(body, tok):
+    """The opcode a token of oracle.chunks.tokenize stands for."""
+    from oracle import walker
+    if tok.name:
+        return tok.name
+    name = walker.NAMES.get(body[tok.start])
+    # An argument that runs past the end, or a byte that is no opcode (its
+    # value left out: any unknown byte is the same bug).
+    return name + '(truncated)' if name else 'unknown-opcode'
+
+
+def parting_point(body, opts, brine=None, max_cuts=512):
+    """Where brine and the reference part ways on a divergent pickle: the
+    first opcode after which the stream, cut there and ended by STOP,
+    compares differently (oracle.compare, known differences applied).
+    Returns a dict (index, offset, opcode, class, brine, reference) or
+    None when no cut diverges (the divergence needs what follows)."""
+    from oracle import compare, fuzzinput
+    from oracle.chunks import tokenize
+    toks = tokenize(body)[:max_cuts]
+    ext = None
+    if opts.extensions:
+        ext = {code: (m, n) for code, m, n in fuzzinput.EXTENSIONS}
+    cuts = [(body[:t.end] + b'.', opts.buffers, ext) for t in toks]
+    with compare.Comparer(policy=opts.policy, brine=brine, encoding=opts.encoding,
+                          errors=opts.errors, fix_imports=opts.fix_imports) as c:
+        for i, r in enumerate(c.compare_many(cuts)):
+            if r.ok:
+                continue
+            tok = toks[i]
+            b, ref = r.brine, r.reference
+            brine_fails_here = b.kind != 'accept' and b.offset is not None and \
+                tok.start <= b.offset < tok.end
+            b_exc = b.exc_class or b.kind
+            ref_exc = ref.exc_class or ref.kind if ref.kind != 'accept' else None
+            if brine_fails_here:
+                cls = 'different-exception' if ref_exc else 'brine-rejects'
+            else:
+                cls = 'reference-rejects' if ref_exc else 'different-value'
+            return {'index': i, 'offset': tok.start, 'opcode': _token_name(body, tok),
+                    'class': cls, 'brine': b_exc if brine_fails_here else 'goes on',
+                    'reference': ref_exc or 'goes on', 'stream_class': r.cls}
+    return None
+
+
 def analyse_divergence(t, data, brine=None):
-    """Fills in the class, exceptions and opcodes of a divergence."""
+    """Fills in the class, exceptions, opcodes and parting point of a
+    divergence, and its signature key."""
     from oracle import fuzzinput
-    body, _ = fuzzinput.split(data)
+    body, opts = fuzzinput.split(data)
     t.opcodes = opcodes_of(body)
     try:
         r = compare_fuzz_input(data, brine)
@@ -213,7 +281,24 @@ def analyse_divergence(t, data, brine=None):
         # keep the target's own description.
         t.cls = 'divergence'
         t.exc_pair = ('', '')
-    t.key = '%s|%s|%s|%s' % (t.cls, t.exc_pair[0], t.exc_pair[1], ','.join(sorted(t.opcodes)))
+    t.parting = None
+    if r is not None and not r.ok:
+        try:
+            t.parting = parting_point(body, opts, brine)
+        except Exception as e:  # noqa: BLE001 - triage must go on
+            t.summary += ' [parting point failed: %s]' % e
+    p = t.parting
+    if p is not None:
+        keep = [p['opcode']]
+        if p['class'] in ('different-exception', 'brine-rejects'):
+            keep.append(p['brine'])
+        if p['class'] in ('different-exception', 'reference-rejects'):
+            keep.append(p['reference'])
+        t.key = 'part|%s|%s' % (p['class'], '|'.join(keep))
+    else:
+        # No cut diverges: the whole stream's outcomes and opcodes.
+        t.key = '%s|%s|%s|%s' % (t.cls, t.exc_pair[0], t.exc_pair[1],
+                                 ','.join(sorted(t.opcodes)))
 
 
 def triage(target, path, brine=None, timeout=120):

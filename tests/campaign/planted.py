@@ -10,10 +10,11 @@ In a copy of the working tree, one comparison of the decoder is patched
 1. the seed corpus alone must not show the bug (so that fuzzing, not the
    seeds, has to find it);
 2. ./scripts/nightly --targets diff --engines libfuzzer --minutes M must
-   find it, exit 1, and archive it (one entry per divergence class it
-   shows: brine-accepts-reference-rejects, different-exception), each
-   minimized to at most 16 bytes, and nothing else (any other new finding
-   is a real bug of the tree under test);
+   find it, exit 1, and archive it once (one entry, whose parting point is
+   PROTO: CPython rejects there, brine goes on; the streams that show it
+   diverge in several ways, see scripts/campaign/triage.py), minimized to
+   at most 16 bytes, and nothing else (any other new finding is a real bug
+   of the tree under test);
 3. a second nightly run must not add an archive entry (the finding, if seen
    again, only gets its last_seen and times_seen updated);
 4. ./scripts/repro <signature> must reproduce it (exit 0);
@@ -43,9 +44,12 @@ PLANT_FROM = 'if (p[0] > BRINE_HIGHEST_PROTOCOL) return dec_fail(d, BRINE_E_PROT
 PLANT_TO = 'if (p[0] > BRINE_HIGHEST_PROTOCOL + 1) return dec_fail(d, BRINE_E_PROTO);'
 # PROTO 6, which only the patched decoder accepts.
 PLANT_BYTES = b'\x80\x06'
-# What the plant can look like to the oracle: brine accepts a stream that
-# CPython rejects, or rejects it later with another exception class.
+# What the whole stream can look like to the oracle: brine accepts a stream
+# that CPython rejects, or rejects it later with another exception class.
 PLANT_CLASSES = ('brine-accepts-reference-rejects', 'different-exception')
+# Where brine and CPython part ways (triage.parting_point): at PROTO, which
+# CPython rejects with ValueError and brine executes.
+PLANT_PARTING = {'opcode': 'PROTO', 'class': 'reference-rejects', 'reference': 'ValueError'}
 
 failures = []
 
@@ -129,16 +133,15 @@ def main():
         rc, secs = nightly(tree, args.minutes, os.path.join(tmp, 'nightly1.log'))
         new = [e for e in entries(tree) if e not in before]
         check(rc == 1, 'first nightly exits 1 (new findings) [exit %d, %.0f s]' % (rc, secs))
-        # The plant can show as more than one divergence class (brine accepts
-        # PROTO 6, then accepts the stream or fails later with another
-        # exception), and triage keys signatures on the class: each class is
-        # one entry. An entry whose input has no PROTO 6 is not the plant but
-        # a real bug in the tree under test, and fails the test.
+        # Triage names a divergence by its parting point, so the plant is one
+        # entry whatever the streams did after PROTO 6. An entry whose input
+        # has no PROTO 6 is not the plant but a real bug in the tree under
+        # test, and fails the test.
         planted, unplanted = [], []
         for e in new:
             with open(os.path.join(tree, 'corpus', 'regressions', e, 'input'), 'rb') as f:
                 (planted if PLANT_BYTES in f.read() else unplanted).append(e)
-        check(len(planted) >= 1, 'the plant is archived: %s' % planted)
+        check(len(planted) == 1, 'the plant is archived once: %s' % planted)
         check(not unplanted, 'no other new finding (a real bug otherwise): %s' % unplanted)
         sig = planted[0] if planted else None
         for e in planted:
@@ -146,6 +149,9 @@ def main():
                 meta_e = json.load(f)
             size = os.path.getsize(os.path.join(tree, 'corpus', 'regressions', e, 'input'))
             check(meta_e['class'] in PLANT_CLASSES, '%s: class %s' % (e, meta_e['class']))
+            part = meta_e.get('parting') or {}
+            check(all(part.get(k) == v for k, v in PLANT_PARTING.items()),
+                  '%s: parts at %s' % (e, part))
             check(size <= 16, '%s: minimized to %d bytes (original %d)' % (
                 e, size, meta_e['size_original']))
         if sig:

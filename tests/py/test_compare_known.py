@@ -123,6 +123,20 @@ class MatcherTest(unittest.TestCase):
         self.assertIsNone(matched(HUGE_BINBYTES8, brine('accept', 'root: 1\n'), OOM))
         self.assertIsNone(matched(HUGE_BINBYTES8, TRUNCATED, ref('reject', exc='ValueError')))
 
+    def test_huge_length_read_after_a_frame(self):
+        # BYTEARRAY8 in the last byte of an 11-byte FRAME: 7 bytes of its
+        # length are inside the frame; CPython drops them and reads the
+        # length from the 8 bytes after the frame (huge here), brine
+        # enforces the frame (corpus/regressions/diff-huge-length-straddles-frame).
+        data = (b'\x95\x0b' + bytes(7) + b'}]\x94\x96' + bytes(7)
+                + bytes(3) + b'y\x94Ns.')
+        out = reference.decode(data)
+        self.assertEqual((out.kind, out.exc_class), ('resource', 'MemoryError'))
+        self.assertEqual(matched(data, TRUNCATED, OOM), 'huge-length')
+        # the same frame followed by a small length is not excused
+        small = b'\x95\x0b' + bytes(7) + b'}]\x94\x96' + bytes(7) + bytes(8) + b'.'
+        self.assertIsNone(matched(small, TRUNCATED, OOM))
+
     def test_deep_compare(self):
         data = deep_pair(1200)
         b = brine('accept', 'root: {...}\n')
