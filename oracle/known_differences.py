@@ -70,6 +70,7 @@ class _View:
         self.brine = brine
         self.reference = reference
         self._ops = None
+        self._args = None
 
     def option(self, name):
         o = self.options
@@ -96,6 +97,31 @@ class _View:
     def op_names(self):
         return [name for _, name in self.ops]
 
+    def arg_of(self, offset, name):
+        """The argument bytes of the opcode at offset as CPython read them:
+        when an argument straddles the end of a FRAME, the C unpickler drops
+        the frame's tail and reads it from the bytes after the frame
+        (oracle.walker); else the bytes after the opcode (for an opcode
+        the walker did not reach: it does not model every semantic error).
+        A text argument comes with its newline; None past the end."""
+        if self._args is None:
+            from . import walker
+            try:
+                w = walker.walk(self.data, self.option('extensions'))
+                self._args = {off: b''.join(self.data[a:b] for a, b in ranges)
+                              for (off, _), ranges in zip(w.ops, w.op_args)}
+            except Exception:  # a matcher must never fail a comparison
+                self._args = {}
+        arg = self._args.get(offset)
+        if arg is not None:
+            return arg
+        width = _ARG_WIDTH.get(name)
+        if width is not None:
+            arg = self.data[offset + 1:offset + 1 + width]
+            return arg if len(arg) == width else None
+        end = self.data.find(b'\n', offset + 1)
+        return self.data[offset + 1:end + 1] if end >= 0 else None
+
     def ref_class(self):
         return self.reference.exc_class if self.reference.kind != 'accept' else None
 
@@ -106,55 +132,38 @@ class _View:
         return self.reference.kind == 'resource' or self.ref_class() == 'MemoryError'
 
 
-def _memo_index(data, offset, name):
+# Fixed argument widths of the opcodes the matchers read (text opcodes
+# read a line).
+_ARG_WIDTH = {'LONG_BINPUT': 4, 'BINBYTES': 4, 'BINBYTES8': 8, 'BYTEARRAY8': 8}
+
+
+def _memo_index(v, offset, name):
     """The index argument of the PUT / LONG_BINPUT at offset, or None."""
+    if name not in ('LONG_BINPUT', 'PUT'):
+        return None
+    arg = v.arg_of(offset, name)
+    if arg is None:
+        return None
     if name == 'LONG_BINPUT':
-        arg = data[offset + 1:offset + 5]
         return struct.unpack('<I', arg)[0] if len(arg) == 4 else None
-    if name == 'PUT':
-        end = data.find(b'\n', offset + 1)
-        if end < 0:
-            return None
-        # CPython parses the line as a C string (PyLong_FromString): the
-        # number ends at the first NUL, and what follows it is ignored.
-        arg = data[offset + 1:end].split(b'\0', 1)[0]
-        try:
-            return int(arg)
-        except ValueError:
-            return None
-    return None
-
-
-_LENGTH_WIDTH = {'BINBYTES': 4, 'BINBYTES8': 8, 'BYTEARRAY8': 8}
+    # CPython parses the line as a C string (PyLong_FromString): the number
+    # ends at the first NUL, and what follows it is ignored.
+    try:
+        return int(arg.rstrip(b'\n').split(b'\0', 1)[0])
+    except ValueError:
+        return None
 
 
 def _declared_lengths(v):
-    """The length fields of the BINBYTES / BINBYTES8 / BYTEARRAY8 opcodes
-    CPython executed, as [(offset, length)], read from the bytes CPython
-    read them from: when a length straddles the end of a FRAME, the C
-    unpickler drops the frame's tail and reads the field from the bytes
-    after it (oracle.walker), not from the bytes after the opcode."""
-    from . import walker
-    try:
-        w = walker.walk(v.data, v.option('extensions'))
-    except Exception:  # a matcher must never fail a comparison
-        w = None
+    """[(offset, length)] of the BINBYTES / BINBYTES8 / BYTEARRAY8 opcodes
+    CPython executed, each length read where CPython read it (arg_of)."""
     out = []
-    if w is not None:
-        for (off, code), ranges in zip(w.ops, w.op_args):
-            width = _LENGTH_WIDTH.get(walker.NAMES.get(code))
-            if width is None:
-                continue
-            arg = b''.join(v.data[s:e] for s, e in ranges)[:width]
-            if len(arg) == width:
-                out.append((off, int.from_bytes(arg, 'little')))
-    # The opcodes the reference listed, read in place (what the walker may
-    # not have reached: it does not model every semantic error).
     for off, name in v.ops:
-        width = _LENGTH_WIDTH.get(name)
-        arg = v.data[off + 1:off + 1 + width] if width else b''
-        if width and len(arg) == width:
-            out.append((off, int.from_bytes(arg, 'little')))
+        if name in _ARG_WIDTH and name != 'LONG_BINPUT':
+            arg = v.arg_of(off, name)
+            width = _ARG_WIDTH[name]
+            if arg is not None and len(arg) >= width:
+                out.append((off, int.from_bytes(arg[:width], 'little')))
     return out
 
 
@@ -166,7 +175,7 @@ def _huge_memo_index(v):
     if not v.reference_out_of_memory() or v.brine_class() == 'MemoryError':
         return False
     for off, name in v.ops:
-        idx = _memo_index(v.data, off, name)
+        idx = _memo_index(v, off, name)
         if idx is not None and idx >= HUGE:
             return True
     return False

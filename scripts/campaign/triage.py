@@ -226,6 +226,23 @@ def _token_name(body, tok):
     return name + '(truncated)' if name else 'unknown-opcode'
 
 
+def _cuts(body, toks):
+    """The stream cut after each token and ended by STOP.  A cut inside a
+    FRAME would leave the frame short, and both sides would only say
+    "truncated": each frame the cut ends inside gets the length that makes
+    it end with the STOP instead."""
+    frames = []  # (offset of the length field, payload start, payload end)
+    for t in toks:
+        if t.name == 'FRAME':
+            n = int.from_bytes(body[t.start + 1:t.end], 'little')
+            frames.append((t.start + 1, t.end, t.end + n))
+        cut = bytearray(body[:t.end] + b'.')
+        for field, start, end in frames:
+            if start <= t.end < end:
+                cut[field:field + 8] = (t.end + 1 - start).to_bytes(8, 'little')
+        yield bytes(cut)
+
+
 def parting_point(body, opts, brine=None, max_cuts=512):
     """Where brine and the reference part ways on a divergent pickle: the
     first opcode after which the stream, cut there and ended by STOP,
@@ -238,7 +255,7 @@ def parting_point(body, opts, brine=None, max_cuts=512):
     ext = None
     if opts.extensions:
         ext = {code: (m, n) for code, m, n in fuzzinput.EXTENSIONS}
-    cuts = [(body[:t.end] + b'.', opts.buffers, ext) for t in toks]
+    cuts = [(c, opts.buffers, ext) for c in _cuts(body, toks)]
     with compare.Comparer(policy=opts.policy, brine=brine, encoding=opts.encoding,
                           errors=opts.errors, fix_imports=opts.fix_imports) as c:
         for i, r in enumerate(c.compare_many(cuts)):

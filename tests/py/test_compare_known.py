@@ -96,6 +96,18 @@ class MatcherTest(unittest.TestCase):
         self.assertIsNone(matched(HUGE_PUT, brine('reject', exc='MemoryError'), OOM))
         self.assertIsNone(matched(HUGE_PUT, b, ref('accept', 'root: 0\n')))
 
+    def test_huge_memo_index_read_after_a_frame(self):
+        # LONG_BINPUT in the second-last byte of a 3-byte FRAME: CPython
+        # drops the frame's last byte and reads the index from the 4 bytes
+        # after the frame (2**30), as brine does; only CPython's dense memo
+        # runs out of memory (a diff target finding in the planted-bug run).
+        data = b'\x95' + (3).to_bytes(8, 'little') + b']r\x00' + b'\x00\x00\x00\x40' + b'.'
+        out = reference.decode(data)
+        self.assertEqual((out.kind, out.exc_class), ('resource', 'MemoryError'))
+        self.assertEqual(matched(data, brine('accept', 'root: []\n'), OOM), 'huge-memo-index')
+        small = b'\x95' + (3).to_bytes(8, 'little') + b']r\x00' + b'\x05\x00\x00\x00' + b'.'
+        self.assertIsNone(matched(small, brine('accept', 'root: []\n'), OOM))
+
     def test_huge_memo_index_put_line_with_nul(self):
         """CPython reads PUT's line as a C string: the index ends at the
         first NUL (an AFL++ finding: brine rejected a later opcode, CPython

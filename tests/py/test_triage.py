@@ -63,6 +63,8 @@ PROTO6_STREAMS = [
     b'N\x80\x06.',                # PROTO 6 after a value
     b'\x80\x06]\x94N\x85R.',      # brine: TypeError/UnpicklingError at REDUCE
     b'\x80\x06\x95\x02\x00\x00\x00\x00\x00\x00\x00N.',
+    # inside a FRAME: a cut there must not leave the frame short
+    b'\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00]\x80\x06Na.',
 ]
 NEWTRUE_STREAMS = [b'\x80\x02\x88.', b'\x80\x02]\x88a.', b'(\x88\x88t.']
 
@@ -113,6 +115,17 @@ class PartingPointTest(unittest.TestCase):
     def test_parting_offset_is_the_opcode(self):
         t = analysed(b'N\x80\x06.', self.fakes['proto6'])
         self.assertEqual((t.parting['index'], t.parting['offset']), (1, 1))
+        t = analysed(PROTO6_STREAMS[-1], self.fakes['proto6'])
+        self.assertEqual((t.parting['index'], t.parting['offset']), (3, 12))
+
+    def test_cuts_inside_a_frame_resize_it(self):
+        body = PROTO6_STREAMS[-1]
+        from oracle.chunks import tokenize
+        cuts = list(triage._cuts(body, tokenize(body)))
+        # after ']' (payload 1 byte): the frame holds ']' and the STOP
+        self.assertEqual(cuts[2], b'\x80\x04\x95\x02' + bytes(7) + b'].')
+        # the whole stream: the frame is complete, its length unchanged
+        self.assertEqual(cuts[-1], body + b'.')
 
     def test_value_difference(self):
         sigs = set()
