@@ -171,8 +171,9 @@ def main(argv=None):
         if differs:
             reproduced = True
             print('\n== difference (brine -> CPython): %s' % verdict)
-            print(''.join(difflib.unified_diff(b_outcome.splitlines(True),
-                                               o_outcome.splitlines(True), 'brine', 'CPython')))
+            print(''.join(difflib.unified_diff((b_outcome.rstrip() + '\n').splitlines(True),
+                                               (o_outcome.rstrip() + '\n').splitlines(True),
+                                               'brine', 'CPython')), end='')
             try:
                 part = triage.parting_point(body, opts, brine)
             except Exception as e:  # noqa: BLE001 - still show what we have
