@@ -33,7 +33,15 @@
  *    and a dotted qualified name becomes a getattr() call;
  *  - protocol 0 writes a persistent id as str(pid), a fresh str;
  *  - an object that reaches itself through its callable or arguments is
- *    written twice by CPython (save_reduce's "recursive" POP + GET).
+ *    written twice by CPython (save_reduce's "recursive" POP + GET);
+ *  - a tuple or frozenset (or a set below protocol 4, reduced to set(list))
+ *    that reaches itself through its items is written twice by CPython
+ *    too: save_tuple / save_frozenset / save_reduce write the outer copy's
+ *    items, find the value memoized by the inner copy and pop the outer
+ *    one (POP_MARK, or POPs at protocol 0). Items are memo hits the second
+ *    time, except persistent ids, which CPython never memoizes: each one
+ *    that is an item is written, and loaded, twice, and the decoded graph
+ *    has one more discarded persistent id per round (recursive_items).
  * brine_encode is being written; while it reports "not implemented" the
  * whole check is skipped.
  */
@@ -49,6 +57,7 @@ typedef struct scan {
     int complex_, bytes_, bytes1, set_, bytearray_, buffer_, global_, foldcall, nan_payload;
     int shared_persid, discarded;
     int new_, new_kwargs, dotted_name, shared_name, persid, recursive;
+    int recursive_items; /* recursive_items(): bit 0 at every protocol, bit 1 below 4 */
 } scan;
 
 typedef struct ptrset {
@@ -343,6 +352,51 @@ static int recursive_reduce(const brine_doc *doc) {
     return found;
 }
 
+/* Whether a tuple or frozenset (bit 0) or a set (bit 1: it is only saved
+ * twice below protocol 4, where it is set(list)) with a persistent id among
+ * its items reaches itself: CPython then writes that persistent id in both
+ * copies of the container, and the outer one is popped (see the header).
+ * Quadratic like recursive_reduce, with the same cap. */
+static int recursive_items(const brine_doc *doc) {
+    enum { MAX_CONTAINERS = 128 };
+    brine_value *objs[MAX_CONTAINERS];
+    size_t n = 0;
+    int capped = 0;
+    fuzz_reach *all = fuzz_reach_new();
+    fuzz_reach_add(all, brine_doc_root(doc));
+    for (size_t i = 0, k = brine_doc_discarded_count(doc); i < k; i++)
+        fuzz_reach_add(all, brine_doc_discarded(doc, i));
+    const ptrset *seen = &all->w.seen;
+    for (size_t i = 0; i < seen->cap && !capped; i++) {
+        const brine_value *v = seen->slot[i];
+        brine_kind kind = v ? brine_kind_of(v) : BRINE_NONE;
+        if (kind != BRINE_TUPLE && kind != BRINE_FROZENSET && kind != BRINE_SET) continue;
+        int persid_item = 0;
+        for (size_t j = 0, k = brine_len(v); j < k && !persid_item; j++)
+            persid_item = brine_kind_of(brine_item(v, j)) == BRINE_PERSID;
+        if (!persid_item) continue;
+        if (n == MAX_CONTAINERS)
+            capped = 1;
+        else
+            objs[n++] = (brine_value *)(uintptr_t)v;
+    }
+    fuzz_reach_free(all);
+    int found = capped ? 3 : 0;
+    for (size_t i = 0; i < n && found != 3; i++) {
+        fuzz_reach *r = fuzz_reach_new();
+        for (size_t j = 0, k = brine_len(objs[i]); j < k; j++)
+            fuzz_reach_add(r, brine_item(objs[i], j));
+        if (fuzz_reach_has(r, objs[i])) found |= brine_kind_of(objs[i]) == BRINE_SET ? 2 : 1;
+        fuzz_reach_free(r);
+    }
+    return found;
+}
+
+/* The bits of recursive_items() that apply at protocol p. */
+static int items_mask(int p) {
+    return p < 4 ? 3 : 1;
+}
+
 /* Whether a global's module or name str carries a label in the canonical
  * text: `global(&1 'm', ...)`, `global(*1, ...)`, `global('m', &2 'n')`.
  * The str API gives no identity, so the text tells; a "global(" inside a
@@ -369,6 +423,7 @@ static int shared_global_str(const fuzz_buf *text) {
 static int exact_at(const scan *s, int p, brine_policy policy, int fix_imports) {
     int folds = policy == BRINE_POLICY_BUILTINS;
     if (s->buffer_ || s->shared_persid || s->discarded || s->recursive) return 0;
+    if (s->recursive_items & items_mask(p)) return 0;
     if (s->complex_ && !folds) return 0;
     if (p < 3 && s->bytes_ && (!folds || s->bytes1)) return 0;
     if (p < 3 && s->global_ && fix_imports) return 0;
@@ -474,6 +529,7 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
             s = scan_doc(doc);
             s.shared_name = shared_global_str(text);
             s.recursive = recursive_reduce(doc);
+            s.recursive_items = recursive_items(doc);
             scanned = 1;
             policy = s.foldcall ? BRINE_POLICY_SYMBOLIC : BRINE_POLICY_BUILTINS;
         }
@@ -489,12 +545,15 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
                         (int)(t2.n < 400 ? t2.n : 400), t2.p);
             if (d2 != sym) brine_doc_free(d2);
         }
-        if (s.recursive || recursive_reduce(sym)) {
-            /* Each round writes the recursive object once more (see
-             * recursive_reduce): no fixed point to check. The decoded
-             * graph can be recursive when D is not: a global's op log is
-             * read back onto the global, so a call whose arguments reach
-             * the global then reaches the ops, and through them itself. */
+        if (s.recursive || (s.recursive_items & items_mask(p)) || recursive_reduce(sym) ||
+            (recursive_items(sym) & items_mask(p))) {
+            /* Each round writes the recursive object, or the persistent
+             * ids among the recursive container's items, once more (see
+             * recursive_reduce, recursive_items): no fixed point to
+             * check. The decoded graph can be recursive when D is not: a
+             * global's op log is read back onto the global, so a call
+             * whose arguments reach the global then reaches the ops, and
+             * through them itself. */
             brine_doc_free(sym);
             continue;
         }

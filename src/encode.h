@@ -21,7 +21,9 @@
  *   encode_containers.c tuple, list, dict, set, frozenset and the batching
  *                       of APPENDS / SETITEMS / ADDITEMS
  *   encode_objects.c    globals, objects (REDUCE, NEWOBJ, NEWOBJ_EX), their
- *                       recorded operations, state setters, discarded nodes
+ *                       recorded operations
+ *   encode_discarded.c  state setters, reduce twins and the other discarded
+ *                       nodes
  *   encode_reduce.c     the reductions CPython uses for values that have no
  *                       opcode at the protocol (bytes, bytearray, set,
  *                       frozenset, complex, dotted names, NEW below 4),
@@ -243,7 +245,7 @@ typedef struct encoder {
     brine_value *latin1;      /* the interned 'latin1' */
     brine_value *object_new;  /* object.__new__, as getattr(object, '__new__') */
 
-    /* discarded nodes (encode_objects.c) */
+    /* discarded nodes (encode_discarded.c) */
     ptrmap setter_of; /* object -> index + 1 of its first setter */
     /* object -> 1 + index in the discarded list of its last popped copy
      * (recursive reduce) not yet written; twin_next[i] is the one made
@@ -349,6 +351,8 @@ eframe *enc_push_reduce(encoder *e, const brine_value *callable, const brine_val
 int enc_step_reduce(encoder *e, size_t fi);
 int enc_step_ops(encoder *e, size_t fi);
 int enc_step_global4(encoder *e, size_t fi);
+
+/* --- encode_discarded.c --- */
 int enc_step_setter(encoder *e, size_t fi);
 /* Sorts the document's discarded nodes into state setters (written after
  * their object), reduce twins (written by the recursion itself) and the

@@ -16,6 +16,7 @@ Recursion: values whose reduce arguments reach them. Where CPython writes
 them, decoding its bytes with brine and encoding again must give the same
 bytes (and those bytes must be a fixed point of decode + encode).
 """
+import copyreg
 import os
 import pickle
 import subprocess
@@ -188,7 +189,27 @@ def set_of_self():
     return s
 
 
+class CallableReduce:
+    """A callable whose __reduce__ returns self.red."""
+
+    def __call__(self, *args):
+        pass
+
+    def __reduce__(self):
+        return self.red
+
+
+def twin_through_setter():
+    # r = x(None): x's state setter is r itself, so r is written inside x's
+    # setter call, and the outer copy of r is popped.
+    x, r = CallableReduce(), CallableReduce()
+    x.red = (f, (None,), r, None, None, r)
+    r.red = (x, (None,))
+    return r
+
+
 RECURSIVE = [
+    ("state setter reaching its object's reduce", twin_through_setter()),
     ("two lists, fresh args", two_lists(Fresh)),
     ("two lists, shared args", two_lists(Shared)),
     ("three lists", deep_three()),
@@ -240,10 +261,39 @@ def test_recursion():
                   "%s at protocol %d: CPython does not raise RecursionError" % (label, proto))
 
 
+# --------------------------------------------------------------------------
+# Discarded nodes that read back as state setters
+# --------------------------------------------------------------------------
+
+class Reduce:
+    def __reduce__(self):
+        return self.red
+
+
+def test_new_setter():
+    # Below protocol 2 a discarded new(R, (2,)) is the call
+    # copyreg.__newobj__(R, 2): what CPython writes for R's state setter
+    # copyreg.__newobj__ with state 2.
+    cls = register("m", "C")
+    r = Reduce()
+    r.red = (copyreg.__newobj__, (cls, 1), 2, None, None, copyreg.__newobj__)
+    text = "root: &1 new(global('m', 'C'), (1,))\ndiscarded: new(*1, (2,))\n"
+    for proto in (0, 1):
+        want = pickle.dumps(r, proto)
+        got, exc = brine_encode(text, proto)
+        check(got == want, "new setter at protocol %d: CPython %r, brine %r %s" % (
+            proto, want, got, exc))
+        if got is not None:
+            again, exc = brine_encode(brine_decode(got), proto)
+            check(again == got, "new setter at protocol %d: not a fixed point: %r" % (
+                proto, again))
+
+
 def main():
     f.__module__ = "__main__"
     test_globals()
     test_recursion()
+    test_new_setter()
     for what in failures[:30]:
         print("FAIL", what)
     print("test_encode_findings: %d checks, %d failures" % (checks[0], len(failures)))

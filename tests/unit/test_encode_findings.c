@@ -1,8 +1,9 @@
 /*
  * test_encode_findings.c - brine_encode() on the shapes the first fuzzing
  * campaign found (corpus/regressions/encode-*): globals with empty name
- * components, state setters on values written through save_reduce,
- * globals the graph does not reach, and the recursion guard.
+ * components, state setters on values written through save_reduce (and
+ * setter-shaped calls that are not setters), globals the graph does not
+ * reach, and the recursion guard.
  *
  * Bytes are what CPython 3.11 writes for the equivalent Python values
  * (tests/py/test_encode_findings.py checks the same shapes against CPython
@@ -193,6 +194,36 @@ static void test_setter_on_reduced_value(void) {
     brine_doc_free(doc);
 }
 
+static void test_setter_shape_inside_discarded(void) {
+    /* call(call(f, (C, 1)), ()) discarded, C the root complex: the inner
+     * call has a state setter's shape, but it is written inside the outer
+     * one before the root. The decoder lists it first (it is made first);
+     * CPython never memoizes a setter call, so a node that a later
+     * discarded node reaches is no setter, and the bytes stay the same. */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *c = brine_new_complex(doc, 1.5, 1.5);
+    brine_value *args[2] = {c, brine_new_int64(doc, 1)};
+    brine_value *inner =
+        brine_new_object(doc, BRINE_MAKE_CALL, global(doc, "m", "f"), args, 2, NULL);
+    brine_doc_set_root(doc, c);
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, inner, NULL, 0, NULL));
+    for (int p = 0; p <= 5; p++) {
+        out o = {0};
+        brine_error err;
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        brine_doc *back = brine_decode(o.p, o.n, NULL, NULL, &err);
+        CHECK(back != NULL);
+        if (back) {
+            /* The decoded document does list the inner call on its own. */
+            CHECK_EQ_INT((int)brine_doc_discarded_count(back), 2);
+            brine_doc_free(back);
+        }
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
 static void test_unreached_global(void) {
     /* The document keeps a global with operations that nothing reaches
      * (a stream made it and popped it). The reduction of a bytes value
@@ -249,6 +280,7 @@ static void test_recursion(void) {
 int main(void) {
     TRUN(test_empty_name_components);
     TRUN(test_setter_on_reduced_value);
+    TRUN(test_setter_shape_inside_discarded);
     TRUN(test_unreached_global);
     TRUN(test_recursion);
     return TDONE();

@@ -1,0 +1,351 @@
+/*
+ * encode_discarded.c - the document's discarded nodes: state setter calls,
+ * the popped copies of recursive reduces ("twins"), and the rest, written
+ * before the root as `save(node) POP`.
+ *
+ * pickle.dumps writes nothing the root does not reach except in two ways:
+ * save_reduce's state setter call (`setter X state TUPLE2 REDUCE POP`,
+ * right after X is memoized) and the outer copy of an object that was
+ * written while saving its own arguments (popped, then fetched from the
+ * memo). The decoder lists both as discarded nodes, in the order they were
+ * made; the plan here puts each back where CPython writes it, so that
+ * encoding a decoded encoder output gives the same bytes. (The persistent
+ * ids in the popped copy of a tuple that reaches itself are discarded too;
+ * they go before the root, and harness/fuzz_roundtrip.c explains why that
+ * has no fixed point.)
+ */
+#include <string.h>
+
+#include "compat.h"
+#include "encode.h"
+#include "graph.h"
+
+/* A discarded new(X, (state,)) below protocol 2 is written as the call
+ * copyreg.__newobj__(X, state), which has the shape of a state setter. */
+static int is_new_setter(const encoder *e, const bobject *o) {
+    return o->make == BRINE_MAKE_NEW && e->proto < 2 && o->nargs == 1 && o->nkw == 0 &&
+           o->opcode != OP_NEWOBJ_EX;
+}
+
+/* The object a setter call sets the state of. */
+static const brine_value *setter_target(const encoder *e, const bobject *o) {
+    return is_new_setter(e, o) ? o->callable : o->args[0];
+}
+
+/* save_reduce's state_setter: setter, obj, state, TUPLE2 REDUCE POP. The
+ * pair is built on the stack, not saved as a tuple, so it takes no memo. */
+int enc_step_setter(encoder *e, size_t fi) {
+    eframe *f = &e->stack[fi];
+    const bobject *o = f->node->u.o;
+    while (f->state < 3) {
+        const brine_value *child;
+        if (is_new_setter(e, o)) /* copyreg.__newobj__, X, state */
+            child = f->state == 0   ? enc_global(e, "copyreg", 7, "__newobj__", 10)
+                    : f->state == 1 ? o->callable
+                                    : o->args[0];
+        else
+            child = f->state == 0 ? o->callable : o->args[f->state - 1];
+        if (!child) return -1; /* enc_global ran out of memory */
+        f->state++;
+        int r = enc_save(e, child);
+        if (r) return r;
+    }
+    static const uint8_t tail[3] = {OP_TUPLE2, OP_REDUCE, OP_POP};
+    return out_write(e, tail, 3);
+}
+
+/* Whether x is reachable from d's callable, arguments or keyword arguments
+ * (through no more than *budget nodes, which it uses up): 1, 0, or -1 on
+ * allocation failure. A node's state setter calls count as its children:
+ * they are written right after it. The budget keeps the checks of all
+ * discarded nodes together linear in the size of the document. */
+static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
+    ptrmap seen;
+    ptrmap_init(&seen, &e->alloc);
+    size_t n = 0, cap = 64;
+    int found = 0;
+    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
+    if (!stack) goto nomem;
+    stack[n++] = d;
+    while (n && !found && *budget) {
+        const brine_value *v = stack[--n];
+        size_t slots = graph_nslots(v);
+        const uint64_t *head = ptrmap_get(&e->setter_of, v);
+        size_t setter = head ? (size_t)*head : 0;
+        for (size_t i = 0; (i < slots || setter) && !found; i++) {
+            const brine_value *c;
+            if (i < slots) {
+                c = graph_slot(v, i);
+            } else {
+                c = e->setters[setter - 1].call;
+                setter = e->setters[setter - 1].next;
+            }
+            int inserted;
+            if (!c) continue;
+            if (c == x) found = 1;
+            if (!ptrmap_put(&seen, c, &inserted)) goto nomem;
+            if (!inserted || (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c))) continue;
+            if (*budget) --*budget;
+            if (n == cap) {
+                const brine_value **t =
+                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *t, 2 * cap * sizeof *t);
+                if (!t) goto nomem;
+                stack = t;
+                cap *= 2;
+            }
+            stack[n++] = c;
+        }
+    }
+    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    ptrmap_free(&seen);
+    return found;
+nomem:
+    if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    ptrmap_free(&seen);
+    return enc_fail(e, BRINE_E_NOMEM, NULL);
+}
+
+/* call(setter, (X, state)) with X written from the root by save_reduce:
+ * CPython's state setter call, `setter X state TUPLE2 REDUCE POP` right
+ * after X is memoized. */
+static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen) {
+    if (d->kind != BRINE_OBJECT) return 0;
+    const bobject *o = d->u.o;
+    if (o->log.n) return 0;
+    if (!is_new_setter(e, o) &&
+        (o->make != BRINE_MAKE_CALL || o->nargs != 2 || o->nkw || o->callable == o->args[0]))
+        return 0;
+    const brine_value *x = setter_target(e, o);
+    return enc_written_by_reduce(e, x) && ptrmap_get(seen, x) != NULL;
+}
+
+/* Whether a and b are the same object to CPython's pickler as far as a
+ * stream can tell: numbers, None and bools are never memoized, so each of
+ * their occurrences is a node of its own, equal by value. */
+static int same_atom(const brine_value *a, const brine_value *b) {
+    if (a == b) return 1;
+    if (a->kind != b->kind) return 0;
+    switch (a->kind) {
+    case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
+    case BRINE_INT:
+        if ((a->flags ^ b->flags) & (VF_BIG | VF_NEG)) return 0;
+        if (!(a->flags & VF_BIG)) return a->u.i == b->u.i;
+        return a->u.big.n == b->u.big.n &&
+               memcmp(a->u.big.limbs, b->u.big.limbs, a->u.big.n * sizeof *a->u.big.limbs) == 0;
+    default: return 0;
+    }
+}
+
+static uint64_t atom_hash(const brine_value *v) {
+    switch (v->kind) {
+    case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
+    case BRINE_INT:
+        if (!(v->flags & VF_BIG)) return (uint64_t)v->u.i * 0x9E3779B97F4A7C15u + 2;
+        return v->u.big.limbs[0] * 0x9E3779B97F4A7C15u + v->u.big.n + (v->flags & VF_NEG);
+    default: return (uintptr_t)v;
+    }
+}
+
+/* Whether a and b can be the same argument of a reduce and of its popped
+ * copy: the same object, or containers the __reduce__ made afresh for each
+ * call (the list of set(list) below protocol 4, for one) with the same
+ * items. */
+static int same_arg(const brine_value *a, const brine_value *b) {
+    if (same_atom(a, b)) return 1;
+    if (a->kind != b->kind) return 0;
+    size_t n = graph_nslots(a);
+    if ((a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT) ||
+        n != graph_nslots(b))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!same_atom(graph_slot(a, i), graph_slot(b, i))) return 0;
+    return 1;
+}
+
+static uint64_t arg_hash(const brine_value *v) {
+    if (v->kind != BRINE_LIST && v->kind != BRINE_TUPLE && v->kind != BRINE_DICT)
+        return atom_hash(v);
+    uint64_t h = v->kind * 0x100000001B3u + graph_nslots(v);
+    for (size_t i = 0; i < graph_nslots(v); i++)
+        h = (h ^ atom_hash(graph_slot(v, i))) * 0x100000001B3u;
+    return h;
+}
+
+/* Made like x (same callable, arguments and keyword arguments). */
+static int same_making(const brine_value *d, const brine_value *x) {
+    const bobject *a = d->u.o, *b = x->u.o;
+    if (a->make != b->make || a->callable != b->callable || a->nargs != b->nargs ||
+        a->nkw != b->nkw)
+        return 0;
+    for (uint32_t i = 0; i < a->nargs; i++)
+        if (!same_arg(a->args[i], b->args[i])) return 0;
+    for (uint32_t i = 0; i < a->nkw; i++)
+        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(a->kwvals[i], b->kwvals[i])) return 0;
+    return 1;
+}
+
+/* A hash of how an object node was made, never 0 (it is a ptrmap key). */
+static uintptr_t making_hash(const brine_value *v) {
+    const bobject *o = v->u.o;
+    uint64_t h =
+        0x9E3779B97F4A7C15u ^ o->make ^ ((uint64_t)o->nargs << 8) ^ ((uint64_t)o->nkw << 40);
+    h = (h ^ (uintptr_t)o->callable) * 0xff51afd7ed558ccdu;
+    for (uint32_t i = 0; i < o->nargs; i++)
+        h = (h ^ arg_hash(o->args[i])) * 0xff51afd7ed558ccdu;
+    for (uint32_t i = 0; i < o->nkw; i++)
+        h = (h ^ (uintptr_t)o->kwkeys[i] ^ (arg_hash(o->kwvals[i]) << 1)) * 0xff51afd7ed558ccdu;
+    return (uintptr_t)(h ^ (h >> 31)) | 1;
+}
+
+/* What becomes of each discarded node. */
+enum {
+    D_BEFORE,  /* written before the root: save(node) POP */
+    D_SETTER,  /* a state setter call, written after its object */
+    D_TWIN,    /* a recursive reduce's popped copy: the recursion writes it */
+    D_SUBST,   /* the popped copy of a discarded object: write that object */
+    D_COVERED, /* written where the root or another discarded node reaches it */
+    D_ROOT,    /* the root reaches it: not discarded at all */
+};
+
+/* Sorts out the twins among the D_TWIN candidates: a candidate made like a
+ * written object x is x's popped copy (D_TWIN when the root writes x, else
+ * D_SUBST with match[i] = x); the others are written on their own. */
+static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint8_t *cls,
+                       const brine_value **match, const ptrmap *from_root) {
+    const ptrvec *dv = &e->doc->discarded;
+    ptrmap all, index; /* index: discarded node -> position + 1 */
+    ptrmap_init(&all, &e->alloc);
+    ptrmap_init(&index, &e->alloc);
+    int rc = enc_mark_reachable(e, &all, e->doc->root);
+    for (size_t i = 0; rc == 0 && i < dv->n; i++) {
+        uint64_t *slot = ptrmap_put(&index, dv->items[i], NULL);
+        if (!slot)
+            rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+        else if (!*slot)
+            *slot = i + 1;
+        if (rc == 0) rc = enc_mark_reachable(e, &all, dv->items[i]);
+    }
+    for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++) {
+        const brine_value *x = all.slots[s].key;
+        if (!x || x->kind != BRINE_OBJECT) continue;
+        const uint64_t *head = ptrmap_get(twins, (const void *)making_hash(x));
+        const uint64_t *at = ptrmap_get(&index, x);
+        for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
+            /* The written object is made before its popped copy. */
+            if (dv->items[i - 1] == x || (at && *at >= i) || !same_making(dv->items[i - 1], x))
+                continue;
+            if (!match[i - 1] || ptrmap_get(from_root, x)) match[i - 1] = x;
+        }
+    }
+    /* A popped copy exists only when the arguments reach the object. */
+    size_t budget = 4 * all.n + 4096;
+    for (size_t i = 0; rc == 0 && i < dv->n; i++) {
+        if (cls[i] != D_TWIN) continue;
+        if (match[i]) {
+            int r = reaches(e, dv->items[i], match[i], &budget);
+            if (r < 0) rc = -1;
+            if (r <= 0) match[i] = NULL;
+        }
+        cls[i] = !match[i] ? D_BEFORE : ptrmap_get(from_root, match[i]) ? D_TWIN : D_SUBST;
+        uint64_t *slot = match[i] ? ptrmap_put(&e->twin_of, match[i], NULL) : NULL;
+        if (match[i] && !slot) {
+            rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+        } else if (slot) {
+            /* Later copies are outer ones: written first. */
+            e->twin_next[i] = (size_t)*slot;
+            *slot = i + 1;
+        }
+    }
+    ptrmap_free(&all);
+    ptrmap_free(&index);
+    return rc;
+}
+
+int enc_plan_discarded(encoder *e) {
+    const ptrvec *dv = &e->doc->discarded;
+    if (!dv->n) return 0;
+    ptrmap seen, twins;
+    ptrmap_init(&seen, &e->alloc);
+    ptrmap_init(&twins, &e->alloc); /* making hash -> first candidate + 1 */
+    uint8_t *cls = arena_zalloc(&e->arena, dv->n);
+    size_t *next = arena_zalloc(&e->arena, dv->n * sizeof *next);
+    const brine_value **match = arena_zalloc(&e->arena, dv->n * sizeof *match);
+    e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
+    e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
+    e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
+    int rc = cls && next && match && e->twin_next && e->setters && e->before_root
+                 ? enc_mark_reachable(e, &seen, e->doc->root)
+                 : enc_fail(e, BRINE_E_NOMEM, NULL);
+    int any_twin = 0;
+    /* What the discarded nodes after the current one reach. CPython never
+     * memoizes a setter call's result or a popped copy, so nothing written
+     * later can refer to one: a node that a later one reaches is written
+     * inside it (the decoder lists it first, as it was made first). */
+    ptrmap later;
+    ptrmap_init(&later, &e->alloc);
+    for (size_t i = dv->n; rc == 0 && i-- > 0;) {
+        const brine_value *d = dv->items[i];
+        if (ptrmap_get(&seen, d)) {
+            cls[i] = D_ROOT;
+            continue;
+        }
+        if (ptrmap_get(&later, d)) {
+            cls[i] = D_BEFORE;
+        } else if (is_setter(e, d, &seen)) {
+            /* Walking backwards and prepending keeps the setters of one
+             * object in the order they were made. */
+            uint64_t *head = ptrmap_put(&e->setter_of, setter_target(e, d->u.o), NULL);
+            if (!head) {
+                rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+                break;
+            }
+            e->setters[e->nsetters].call = d;
+            e->setters[e->nsetters].next = (size_t)*head;
+            *head = ++e->nsetters;
+            cls[i] = D_SETTER;
+        } else if (d->kind == BRINE_OBJECT && d->u.o->log.n == 0) {
+            /* A reduce whose object was written while saving its own
+             * arguments leaves CPython's outer copy popped: the twin of
+             * the written object, made from the same callable and args. */
+            uint64_t *head = ptrmap_put(&twins, (const void *)making_hash(d), NULL);
+            if (!head) {
+                rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+                break;
+            }
+            next[i] = (size_t)*head;
+            *head = i + 1;
+            any_twin = 1;
+            cls[i] = D_TWIN;
+        }
+        if (rc == 0) rc = enc_mark_reachable(e, &later, d);
+    }
+    ptrmap_free(&later);
+    if (rc == 0 && any_twin) rc = match_twins(e, &twins, next, cls, match, &seen);
+    /* The decoder lists a discarded node ahead of later ones that reach it
+     * (a call inside a persistent id's pid, an object in a setter's
+     * state), as it was made first. Walking backwards, a node the root or
+     * a later discarded node reaches is written there, not on its own. */
+    for (size_t i = dv->n; rc == 0 && i-- > 0;) {
+        const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
+        if (cls[i] == D_ROOT) continue;
+        if ((cls[i] == D_BEFORE || cls[i] == D_SUBST) && ptrmap_get(&seen, d)) {
+            cls[i] = D_COVERED;
+            continue;
+        }
+        rc = enc_mark_reachable(e, &seen, d);
+    }
+    /* The others go before the root, save(node) POP, in their order; one
+     * that an earlier one reaches is written inside it. */
+    ptrmap written;
+    ptrmap_init(&written, &e->alloc);
+    for (size_t i = 0; rc == 0 && i < dv->n; i++) {
+        const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
+        if ((cls[i] != D_BEFORE && cls[i] != D_SUBST) || ptrmap_get(&written, d)) continue;
+        e->before_root[e->nbefore++] = d;
+        rc = enc_mark_reachable(e, &written, d);
+    }
+    ptrmap_free(&written);
+    ptrmap_free(&seen);
+    ptrmap_free(&twins);
+    return rc;
+}
