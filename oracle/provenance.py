@@ -13,8 +13,12 @@ It does so without any unpickling semantics: replaying the executed opcodes
 (``walker.walk``) on a stack of *tokens*, where every opcode that makes an
 object pushes a new token and the stack, mark and memo operations move
 tokens as CPython moves objects. A token that ends in the final memo is the
-object ``Unpickler.memo`` holds at that index. Objects shared without the
-memo (DUP) are not found; see docs/known-differences.md.
+object ``Unpickler.memo`` holds at that index. A token that is not there (a
+memo slot written again later, or an object shared with DUP) is found when
+a chain of tuple and list items leads to it from the root or from a final
+memo entry: tuple items never move, and list items only ever get appended
+(``path`` below). Objects reachable only through dict values or object
+state are not found; see docs/known-differences.md.
 """
 
 from . import stubs
@@ -26,6 +30,9 @@ _PUT, _BINPUT, _LONG_BINPUT, _MEMOIZE = 0x70, 0x71, 0x72, 0x94
 _REDUCE, _NEWOBJ, _NEWOBJ_EX = 0x52, 0x81, 0x92
 _INST, _OBJ = 0x69, 0x6f
 _FRAME, _PROTO, _STOP = 0x95, 0x80, 0x2e
+_TUPLE, _EMPTY_TUPLE, _TUPLE1, _TUPLE2, _TUPLE3 = 0x74, 0x29, 0x85, 0x86, 0x87
+_LIST, _EMPTY_LIST, _APPEND, _APPENDS = 0x6c, 0x5d, 0x61, 0x65
+_SETITEM, _SETITEMS = 0x73, 0x75
 
 # Opcodes that pop everything above the top MARK (and the MARK) and push
 # one new object.
@@ -56,20 +63,53 @@ def _memo_index(data, ranges, code):
     return int(raw.split(b'\0', 1)[0].strip())
 
 
-def argument_tokens(walk, data):
-    """Replay `walk` (a successful load's walk) on tokens.
-
-    Returns (events, memo): events lists, for every REDUCE, NEWOBJ,
+class Tokens:
+    """What argument_tokens found: events (for every REDUCE, NEWOBJ,
     NEWOBJ_EX, INST and OBJ executed, in order, the triple (opcode, args
-    token, kwargs token), None where the opcode has none (INST, OBJ; REDUCE
-    and NEWOBJ have no kwargs); memo maps each final memo index to its
-    token.
-    """
+    token, kwargs token), None where the opcode has none), memo (final memo
+    index -> token), root (the token STOP returned, or None) and items
+    (token of a tuple or list -> the tokens of its items, in order)."""
+
+    __slots__ = ('events', 'memo', 'root', 'items')
+
+    def __init__(self):
+        self.events, self.memo, self.root, self.items = [], {}, None, {}
+
+    def paths(self):
+        """token -> (start, [item index, ...]) for every token reachable
+        from the root or a final memo entry through tuple and list items;
+        start is 'root' or a memo index. Shortest paths, roots first."""
+        found = {}
+        queue = []
+        if self.root is not None:
+            queue.append((self.root, ('root', [])))
+        queue.extend((tok, (index, [])) for index, tok in sorted(self.memo.items()))
+        i = 0
+        while i < len(queue):
+            tok, where = queue[i]
+            i += 1
+            if tok in found:
+                continue
+            found[tok] = where
+            for k, item in enumerate(self.items.get(tok, ())):
+                if item not in found:
+                    queue.append((item, (where[0], where[1] + [k])))
+        return found
+
+
+def argument_tokens(walk, data):
+    """Replay `walk` (a successful load's walk) on tokens; returns Tokens."""
     stack = []
     marks = []
-    memo = {}
-    events = []
+    out = Tokens()
+    memo, events, items = out.memo, out.events, out.items
     fresh = iter(range(1 << 62)).__next__
+
+    def push_container(members):
+        tok = fresh()
+        items[tok] = list(members)
+        stack.append(tok)
+
     for (off, code), ranges in zip(walk.ops, walk.op_args):
         if code == _MARK:
             marks.append(len(stack))
@@ -108,6 +148,35 @@ def argument_tokens(walk, data):
             del stack[marks.pop():]
             stack.append(fresh())
             events.append((code, None, None))
+        elif code in (_TUPLE, _LIST):
+            at = marks.pop()
+            members = stack[at:]
+            del stack[at:]
+            push_container(members)
+        elif code in (_EMPTY_TUPLE, _EMPTY_LIST):
+            push_container(())
+        elif code in (_TUPLE1, _TUPLE2, _TUPLE3):
+            n = code - _TUPLE1 + 1
+            members = stack[len(stack) - n:]
+            del stack[len(stack) - n:]
+            push_container(members)
+        elif code == _APPEND:
+            item = stack.pop()
+            if stack and stack[-1] in items:
+                items[stack[-1]].append(item)
+        elif code == _APPENDS:
+            at = marks.pop()
+            members = stack[at:]
+            del stack[at:]
+            if stack and stack[-1] in items:
+                items[stack[-1]].extend(members)
+        elif code in (_SETITEM, _SETITEMS):
+            # list[i] = x replaces an item: the list's items are no longer
+            # known (dicts are not followed anyway).
+            at = marks.pop() if code == _SETITEMS else len(stack) - 2
+            del stack[at:]
+            if stack:
+                items.pop(stack[-1], None)
         elif code in _MARK_TO_NEW:
             del stack[marks.pop():]
             stack.append(fresh())
@@ -122,37 +191,53 @@ def argument_tokens(walk, data):
         elif code in (_FRAME, _PROTO):
             pass
         elif code == _STOP:
+            out.root = stack[-1] if stack else None
             break
         else:
             stack.append(fresh())
-    return events, memo
+    return out
 
 
-def attach_argument_objects(factory, walk, data, final_memo):
+def _follow(obj, path):
+    """The object at `path` (item indexes) below obj, or None when the
+    real containers do not have that shape."""
+    for k in path:
+        if type(obj) not in (tuple, list) or k >= len(obj):
+            return None
+        obj = obj[k]
+    return obj
+
+
+def attach_argument_objects(factory, walk, data, final_memo, root=None):
     """Set ObjectInfo.args_obj / kwargs_obj for the objects whose argument
-    tuple or keyword dict is still in CPython's final memo (`final_memo`:
-    index -> object, from ``Unpickler.memo.copy()``)."""
-    events, memo = argument_tokens(walk, data)
-    if len(events) != len(factory.events):
+    tuple or keyword dict CPython's final memo (`final_memo`: index ->
+    object, from ``Unpickler.memo.copy()``) holds, or that a chain of tuple
+    and list items leads to from the loaded `root` or a final memo entry."""
+    toks = argument_tokens(walk, data)
+    if len(toks.events) != len(factory.events):
         factory.internal_error = ('provenance found %d calls, CPython made %d'
-                                  % (len(events), len(factory.events)))
+                                  % (len(toks.events), len(factory.events)))
         return
-    where = {}
-    for index, token in memo.items():
-        where.setdefault(token, index)
+    paths = toks.paths()
+
+    def real(tok):
+        if tok is None or tok not in paths:
+            return None
+        start, path = paths[tok]
+        base = root if start == 'root' else final_memo.get(start)
+        return _follow(base, path) if base is not None else None
+
     info = factory.info
-    for (code, args_tok, kwargs_tok), result in zip(events, factory.events):
+    for (code, args_tok, kwargs_tok), result in zip(toks.events, factory.events):
         if type(result) is not stubs.Stub:
             continue  # a folded call (builtins policy)
         rec = info[result]
         rec.newobj_ex = code == _NEWOBJ_EX
-        if args_tok is not None and args_tok in where:
-            obj = final_memo.get(where[args_tok])
-            if type(obj) is tuple and len(obj) == len(rec.args) and all(
-                    a is b for a, b in zip(obj, rec.args)):
-                rec.args_obj = obj
-        if kwargs_tok is not None and kwargs_tok in where:
-            obj = final_memo.get(where[kwargs_tok])
-            if type(obj) is dict and len(obj) == len(rec.kwargs) and all(
-                    k1 is k2 and v1 is v2 for (k1, v1), (k2, v2) in zip(obj.items(), rec.kwargs)):
-                rec.kwargs_obj = obj
+        obj = real(args_tok)
+        if type(obj) is tuple and len(obj) == len(rec.args) and all(
+                a is b for a, b in zip(obj, rec.args)):
+            rec.args_obj = obj
+        obj = real(kwargs_tok)
+        if type(obj) is dict and len(obj) == len(rec.kwargs) and all(
+                k1 is k2 and v1 is v2 for (k1, v1), (k2, v2) in zip(obj.items(), rec.kwargs)):
+            rec.kwargs_obj = obj

@@ -255,7 +255,7 @@ def _recover_orders(data, opts, cgraph, walk, known, needed):
         # The C graph shows argument tuples as nodes; so must this one, or
         # the parallel traversal of setorder.match would not line up.
         provenance.attach_argument_objects(pfactory, walker.walk(executed, opts.extensions),
-                                           executed, dict(u.memo))
+                                           executed, dict(u.memo), proot)
         if pfactory.internal_error is not None:
             return {}, False
     pgraph = canon.Graph(proot, pfactory, pbs, backings)
@@ -335,7 +335,8 @@ def _decode_inprocess(data, opts, want_ops):
                            ops=_ops(u, want_ops))
         if factory.events:
             if cls is _CReference:
-                provenance.attach_argument_objects(factory, u.walk(), data, u.memo.copy())
+                provenance.attach_argument_objects(factory, u.walk(), data, u.memo.copy(),
+                                                   root)
                 if factory.internal_error is not None:
                     raise OracleError(factory.internal_error)
             else:
@@ -343,7 +344,7 @@ def _decode_inprocess(data, opts, want_ops):
                 # the C reading model does not match its calls, leave the
                 # arguments as plain copies.
                 provenance.attach_argument_objects(factory, walker.walk(data, opts.extensions),
-                                                   data, dict(u.memo))
+                                                   data, dict(u.memo), root)
                 factory.internal_error = None
         graph = canon.Graph(root, factory, pbs, backings)
         counts, discarded, multisets = canon.count(graph)

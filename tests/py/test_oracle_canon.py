@@ -225,6 +225,23 @@ class ObjectTest(unittest.TestCase):
         data = P4 + glob('m', 'f') + b']\x85R.'
         self.assertEqual(out(data), "root: call(global('m', 'f'), ([],))\n")
 
+    def test_argument_tuples_found_after_their_memo_slot_is_reused(self):
+        # T = (None,) is PUT 0, REDUCE's arguments, fetched into the root,
+        # and then PUT 0 stores the root: T is no longer in the final memo,
+        # but it is the root's item 0 (a diff target finding)
+        data = b'cm\nn\n(Ntp0\nR(g0\ntp0\n.'
+        self.assertEqual(out(data), "root: (&1 (None,),)\n"
+                                    "discarded: call(global('m', 'n'), *1)\n")
+        # through a list built by APPEND, and reached from a memo entry
+        data = b'cm\nn\n(Ntp0\nR(lp1\ng0\naNp0\n0g1\n.'
+        self.assertEqual(out(data), "root: [&1 (None,)]\n"
+                                    "discarded: call(global('m', 'n'), *1)\n")
+        # a list item replaced by SETITEM is not followed (the list's items
+        # are no longer known)
+        data = b'cm\nn\n(Ntp0\nR(lp1\ng0\naI0\nI5\ns0Np0\n0g1\n.'
+        self.assertEqual(out(data), "root: [5]\n"
+                                    "discarded: call(global('m', 'n'), (None,))\n")
+
     def test_persistent_ids(self):
         self.assertEqual(out(b'P42\n.'), "root: persid('42')\n")
         self.assertEqual(out(P2 + b']\x94Q\x94(h\x01h\x00l.'), 'root: [persid(&1 []), *1]\n')
