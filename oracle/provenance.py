@@ -75,25 +75,27 @@ class Tokens:
     def __init__(self):
         self.events, self.memo, self.root, self.items = [], {}, None, {}
 
-    def paths(self):
-        """token -> (start, [item index, ...]) for every token reachable
-        from the root or a final memo entry through tuple and list items;
-        start is 'root' or a memo index. Shortest paths, roots first."""
+    def parents(self):
+        """token -> (parent token, item index) for every token reachable
+        from the root or a final memo entry through tuple and list items,
+        by breadth-first search (shortest chains, the root first); the
+        starts map to (None, 'root') or (None, memo index). One entry per
+        token, so memory stays linear in the graph however deep."""
         found = {}
         queue = []
         if self.root is not None:
-            queue.append((self.root, ('root', [])))
-        queue.extend((tok, (index, [])) for index, tok in sorted(self.memo.items()))
+            queue.append((self.root, (None, 'root')))
+        queue.extend((tok, (None, index)) for index, tok in sorted(self.memo.items()))
         i = 0
         while i < len(queue):
-            tok, where = queue[i]
+            tok, link = queue[i]
             i += 1
             if tok in found:
                 continue
-            found[tok] = where
+            found[tok] = link
             for k, item in enumerate(self.items.get(tok, ())):
                 if item not in found:
-                    queue.append((item, (where[0], where[1] + [k])))
+                    queue.append((item, (tok, k)))
         return found
 
 
@@ -198,14 +200,40 @@ def argument_tokens(walk, data):
     return out
 
 
-def _follow(obj, path):
-    """The object at `path` (item indexes) below obj, or None when the
-    real containers do not have that shape."""
-    for k in path:
-        if type(obj) not in (tuple, list) or k >= len(obj):
+class _Resolver:
+    """The real object of a token, from Tokens.parents(): the loaded root
+    or a final memo entry, then item after item. Each token is resolved
+    once (cached), without recursion."""
+
+    def __init__(self, parents, root, final_memo):
+        self.parents = parents
+        self.root = root
+        self.final_memo = final_memo
+        self.cache = {}
+
+    def _start(self, start):
+        return self.root if start == 'root' else self.final_memo.get(start)
+
+    def get(self, tok):
+        """The object, or None when the token is not reachable or the real
+        containers do not have the shape the stream gave them."""
+        if tok is None or tok not in self.parents:
             return None
-        obj = obj[k]
-    return obj
+        chain = []
+        while tok not in self.cache:
+            parent, k = self.parents[tok]
+            chain.append((tok, parent, k))
+            if parent is None:
+                break
+            tok = parent
+        for tok, parent, k in reversed(chain):
+            if parent is None:
+                obj = self._start(k)
+            else:
+                up = self.cache[parent]
+                obj = up[k] if type(up) in (tuple, list) and k < len(up) else None
+            self.cache[tok] = obj
+        return self.cache[chain[0][0]] if chain else self.cache[tok]
 
 
 def attach_argument_objects(factory, walk, data, final_memo, root=None):
@@ -218,14 +246,7 @@ def attach_argument_objects(factory, walk, data, final_memo, root=None):
         factory.internal_error = ('provenance found %d calls, CPython made %d'
                                   % (len(toks.events), len(factory.events)))
         return
-    paths = toks.paths()
-
-    def real(tok):
-        if tok is None or tok not in paths:
-            return None
-        start, path = paths[tok]
-        base = root if start == 'root' else final_memo.get(start)
-        return _follow(base, path) if base is not None else None
+    real = _Resolver(toks.parents(), root, final_memo).get
 
     info = factory.info
     for (code, args_tok, kwargs_tok), result in zip(toks.events, factory.events):

@@ -62,6 +62,28 @@ def _reduce_divergence(src, dst, seconds, max_checks):
     return p.returncode == 0 and os.path.exists(dst), (p.stdout + p.stderr).strip()[-500:]
 
 
+def _parting_cut(t, data, tmp):
+    """For a divergence with a parting point: the stream cut there and
+    ended by STOP (with the input's option bytes), written to a file in
+    tmp, when it still triages to the same key: a smaller witness to start
+    the reducer from, which keeps the parting point better than the whole
+    stream does (the reducer holds the whole stream's class, which one bug
+    does not fix). Else None."""
+    from oracle import fuzzinput
+    from oracle.chunks import tokenize
+    if t.parting is None or not fuzzinput.target_takes_pickles(t.target):
+        return None
+    body, opts = fuzzinput.split(data)
+    cut = dict(triage._cuts(body, tokenize(body))).get(t.parting['index'])
+    if cut is None or len(cut) >= len(body):
+        return None
+    path = os.path.join(tmp, 'parting-cut')
+    with open(path, 'wb') as f:
+        f.write(fuzzinput.join(cut, opts))
+    t2 = triage.triage(t.target, path)
+    return path if (t2.kind, t2.key) == (t.kind, t.key) else None
+
+
 def minimize(t, path, engine, seconds=60, max_checks=3000):
     """Minimizes the finding at path (whose Triage is t).  Returns
     (minimized bytes, Triage of the minimized input, note)."""
@@ -70,7 +92,8 @@ def minimize(t, path, engine, seconds=60, max_checks=3000):
     with tempfile.TemporaryDirectory(prefix='brine-min-') as tmp:
         dst = os.path.join(tmp, 'minimized')
         if t.kind == 'divergence':
-            ok, note = _reduce_divergence(path, dst, seconds, max_checks)
+            src = _parting_cut(t, original, tmp) or path
+            ok, note = _reduce_divergence(src, dst, seconds, max_checks)
         elif engine == 'afl':
             ok = _afl_minimize(t.target, path, dst, seconds)
             note = 'afl-tmin'

@@ -179,7 +179,8 @@ def main(argv=None):
             except Exception as e:  # noqa: BLE001 - still show what we have
                 part, why = None, 'failed: %s' % e
             else:
-                why = 'no cut of the stream diverges: it needs what follows'
+                why = ('no cut of the stream diverges (the divergence needs what follows, or '
+                       'lies past a frame straddle or the first 512 opcodes)')
             if part:
                 print('== parting point: opcode %d (%s) at offset %d: %s (brine %s, CPython %s)'
                       % (part['index'], part['opcode'], part['offset'], part['class'],

@@ -139,7 +139,8 @@ def triage_findings(runs, archive_dir, commit, dirty, budget_seconds, notes):
             seen_sigs.add(sig)
             with open(path, 'rb') as f:
                 original = f.read()
-            meta = {'target': t2.target, 'engine': engine, 'class': t2.cls, 'kind': t2.kind,
+            meta = {'target': t2.target, 'engine': engine, 'class': t2.signature_class,
+                    'stream_class': t2.cls, 'kind': t2.kind,
                     'description': t2.summary, 'frames': t2.frames, 'opcodes': t2.opcodes,
                     'exceptions': list(t2.exc_pair) if t2.kind == 'divergence' else [],
                     'parting': t2.parting,
@@ -152,14 +153,15 @@ def triage_findings(runs, archive_dir, commit, dirty, budget_seconds, notes):
             status, meta = archive.add(archive_dir, sig, small, original, meta,
                                        notes={'replay.txt': t2.output})
             findings.append({
-                'signature': sig, 'target': t2.target, 'engine': engine, 'class': t2.cls,
+                'signature': sig, 'target': t2.target, 'engine': engine,
+                'class': t2.signature_class, 'stream_class': t2.cls,
                 'kind': t2.kind, 'new': status == 'new', 'seen_before': status == 'seen',
                 'size_original': len(original), 'size_minimized': len(small),
                 'path': os.path.relpath(os.path.join(archive_dir, sig), common.ROOT),
                 'description': t2.summary, 'repro': './scripts/repro %s' % sig,
                 'first_seen': meta.get('first_seen'), 'last_seen': meta.get('last_seen'),
                 'minimized_by': how, 'group_size': len(members)})
-            common.log('%s %s (%s, %d -> %d bytes)' % (status, sig, t2.cls, len(original),
+            common.log('%s %s (%s, %d -> %d bytes)' % (status, sig, t2.signature_class, len(original),
                                                        len(small)))
     return findings, no_repro
 

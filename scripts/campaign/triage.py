@@ -227,53 +227,75 @@ def _token_name(body, tok):
 
 
 def _cuts(body, toks):
-    """The stream cut after each token and ended by STOP.  A cut inside a
-    FRAME would leave the frame short, and both sides would only say
-    "truncated": each frame the cut ends inside gets the length that makes
-    it end with the STOP instead."""
+    """(token index, the stream cut after that token and ended by STOP).
+
+    A cut inside a FRAME would leave the frame short, and both sides would
+    only say "truncated": each frame the cut ends inside gets the length
+    that makes it end with the STOP instead (not a frame that runs past the
+    end of the stream: its overrun is part of what is compared). No cut is
+    made after a token whose argument runs past the end (the STOP would
+    become argument bytes), and none from the first token that straddles
+    the end of a frame on: CPython (reading from BytesIO, see
+    oracle.walker) reads such an argument from the bytes after the frame,
+    so the tokens from there on are not what it executes."""
+    from oracle import walker
     frames = []  # (offset of the length field, payload start, payload end)
-    for t in toks:
+    for i, t in enumerate(toks):
+        if any(start <= t.start < end < t.end for _, start, end in frames):
+            return
+        if t.name is None and (t.end - t.start > 1 or body[t.start] in walker.NAMES):
+            continue  # an opcode whose argument runs past the end
         if t.name == 'FRAME':
             n = int.from_bytes(body[t.start + 1:t.end], 'little')
             frames.append((t.start + 1, t.end, t.end + n))
         cut = bytearray(body[:t.end] + b'.')
         for field, start, end in frames:
-            if start <= t.end < end:
+            if start <= t.end < end <= len(body):
                 cut[field:field + 8] = (t.end + 1 - start).to_bytes(8, 'little')
-        yield bytes(cut)
+        yield i, bytes(cut)
 
 
 def parting_point(body, opts, brine=None, max_cuts=512):
     """Where brine and the reference part ways on a divergent pickle: the
     first opcode after which the stream, cut there and ended by STOP,
     compares differently (oracle.compare, known differences applied).
-    Returns a dict (index, offset, opcode, class, brine, reference) or
-    None when no cut diverges (the divergence needs what follows)."""
+    Returns a dict (index, offset, opcode, class, brine, reference,
+    stream_class), or None when no cut diverges (the divergence needs what
+    follows, or lies past a frame straddle or the first max_cuts tokens,
+    see _cuts) or the oracle failed."""
     from oracle import compare, fuzzinput
     from oracle.chunks import tokenize
     toks = tokenize(body)[:max_cuts]
     ext = None
     if opts.extensions:
         ext = {code: (m, n) for code, m, n in fuzzinput.EXTENSIONS}
-    cuts = [(c, opts.buffers, ext) for c in _cuts(body, toks)]
+    cuts = list(_cuts(body, toks))
     with compare.Comparer(policy=opts.policy, brine=brine, encoding=opts.encoding,
                           errors=opts.errors, fix_imports=opts.fix_imports) as c:
-        for i, r in enumerate(c.compare_many(cuts)):
+        results = c.compare_many([(cut, opts.buffers, ext) for _, cut in cuts])
+        for (i, _), r in zip(cuts, results):
             if r.ok:
                 continue
             tok = toks[i]
             b, ref = r.brine, r.reference
-            brine_fails_here = b.kind != 'accept' and b.offset is not None and \
-                tok.start <= b.offset < tok.end
-            b_exc = b.exc_class or b.kind
-            ref_exc = ref.exc_class or ref.kind if ref.kind != 'accept' else None
-            if brine_fails_here:
+            if ref.kind not in ('accept', 'reject', 'resource'):
+                return None  # the oracle itself failed: no answer
+            ref_exc = (ref.exc_class or ref.kind) if ref.kind != 'accept' else None
+            if b.kind not in ('accept', 'reject'):
+                # crash, timeout: where is not known, only that it happened
+                cls, brine_side = 'brine-' + b.kind, b.kind
+            elif b.kind == 'reject' and b.offset is not None and \
+                    tok.start <= b.offset < tok.end:
                 cls = 'different-exception' if ref_exc else 'brine-rejects'
+                brine_side = b.exc_class or b.kind
             else:
+                # brine executed the opcode (it accepted, or failed later,
+                # at the STOP of the cut at the earliest)
                 cls = 'reference-rejects' if ref_exc else 'different-value'
+                brine_side = 'goes on'
             return {'index': i, 'offset': tok.start, 'opcode': _token_name(body, tok),
-                    'class': cls, 'brine': b_exc if brine_fails_here else 'goes on',
-                    'reference': ref_exc or 'goes on', 'stream_class': r.cls}
+                    'class': cls, 'brine': brine_side, 'reference': ref_exc or 'goes on',
+                    'stream_class': r.cls}
     return None
 
 
@@ -307,15 +329,17 @@ def analyse_divergence(t, data, brine=None):
     p = t.parting
     if p is not None:
         keep = [p['opcode']]
-        if p['class'] in ('different-exception', 'brine-rejects'):
+        if p['class'] in ('different-exception', 'brine-rejects', 'brine-crash',
+                          'brine-timeout'):
             keep.append(p['brine'])
         if p['class'] in ('different-exception', 'reference-rejects'):
             keep.append(p['reference'])
         t.key = 'part|%s|%s' % (p['class'], '|'.join(keep))
     else:
-        # No cut diverges: the whole stream's outcomes and opcodes.
-        t.key = '%s|%s|%s|%s' % (t.cls, t.exc_pair[0], t.exc_pair[1],
-                                 ','.join(sorted(t.opcodes)))
+        # No cut diverges (or none could be made): the whole stream's class
+        # and exception classes. Not its opcodes: the reducer removes some,
+        # and the minimized input must keep the key.
+        t.key = '%s|%s|%s' % (t.cls, t.exc_pair[0], t.exc_pair[1])
 
 
 def triage(target, path, brine=None, timeout=120):

@@ -148,7 +148,9 @@ def main():
             with open(os.path.join(tree, 'corpus', 'regressions', e, 'meta.json')) as f:
                 meta_e = json.load(f)
             size = os.path.getsize(os.path.join(tree, 'corpus', 'regressions', e, 'input'))
-            check(meta_e['class'] in PLANT_CLASSES, '%s: class %s' % (e, meta_e['class']))
+            check(meta_e.get('stream_class') in PLANT_CLASSES,
+                  '%s: stream class %s' % (e, meta_e.get('stream_class')))
+            check(meta_e['class'] == PLANT_PARTING['class'], '%s: class %s' % (e, meta_e['class']))
             part = meta_e.get('parting') or {}
             check(all(part.get(k) == v for k, v in PLANT_PARTING.items()),
                   '%s: parts at %s' % (e, part))

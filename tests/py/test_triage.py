@@ -121,11 +121,28 @@ class PartingPointTest(unittest.TestCase):
     def test_cuts_inside_a_frame_resize_it(self):
         body = PROTO6_STREAMS[-1]
         from oracle.chunks import tokenize
-        cuts = list(triage._cuts(body, tokenize(body)))
+        cuts = [c for _, c in triage._cuts(body, tokenize(body))]
         # after ']' (payload 1 byte): the frame holds ']' and the STOP
         self.assertEqual(cuts[2], b'\x80\x04\x95\x02' + bytes(7) + b'].')
         # the whole stream: the frame is complete, its length unchanged
         self.assertEqual(cuts[-1], body + b'.')
+
+    def test_cuts_leave_overrunning_frames_and_stop_at_straddles(self):
+        from oracle.chunks import tokenize
+
+        def cuts(body):
+            return list(triage._cuts(body, tokenize(body)))
+        # a frame that runs past the end stays as it is: its overrun is
+        # part of what is compared
+        body = b'\x80\x04\x95' + (100).to_bytes(8, 'little') + b'N.'
+        self.assertEqual([c for _, c in cuts(body)][1], body[:11] + b'.')
+        # LONG_BINPUT's index straddles the frame's end (CPython reads it
+        # from after the frame): no cut from there on
+        body = b'\x95' + (3).to_bytes(8, 'little') + b']r\x00' + b'\x00\x00\x00\x40.'
+        self.assertEqual([i for i, _ in cuts(body)], [0, 1])
+        # an argument that runs past the end: no cut (STOP would become
+        # argument bytes)
+        self.assertEqual([i for i, _ in cuts(b'\x80\x04K')], [0])
 
     def test_value_difference(self):
         sigs = set()
