@@ -87,7 +87,10 @@ def merge_corpus(target, engines, notes):
         out = os.path.join(fuzzrun.work_dir('afl', target), 'cmin')
         shutil.rmtree(out, ignore_errors=True)
         timeout_ms = int(common.flag_value(target, 'timeout', '10')) * 1000
-        env = dict(os.environ, AFL_SKIP_CPUFREQ='1', AFL_NO_UI='1')
+        # afl-cmin refuses paths under /tmp unless told (its own temporary
+        # files could be raced there); ours live in the tree's build dir,
+        # which is under /tmp when the tree is (a scratch clone).
+        env = dict(os.environ, AFL_SKIP_CPUFREQ='1', AFL_NO_UI='1', AFL_ALLOW_TMP='1')
         try:
             p = subprocess.run(['afl-cmin', '-i', main_q, '-o', out, '-m', 'none', '-t',
                                 str(timeout_ms), '--', afl_bin], capture_output=True, text=True,
@@ -96,7 +99,10 @@ def merge_corpus(target, engines, notes):
                 entry['afl_cmin'] = fuzzrun.count_files(out)
                 entry['afl_queue'] = fuzzrun.count_files(main_q)
             else:
-                notes.append('%s: afl-cmin wrote nothing: %s' % (target, p.stdout.strip()[-200:]))
+                said = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
+                errors = [ln for ln in said if 'rror' in ln] or said[-1:]
+                notes.append('%s: afl-cmin wrote nothing (exit %d): %s'
+                             % (target, p.returncode, ' / '.join(errors)[-300:]))
         except subprocess.TimeoutExpired:
             notes.append('%s: afl-cmin timed out after 600 s' % target)
     return entry
