@@ -275,20 +275,24 @@ static void enc_pop(encoder *e) {
     enc_leave(e, &e->stack[--e->sp]);
 }
 
-int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {
+/* enc_mark_reachable, and enc_mark_written when `written`: then every node
+ * is visited, since a set with no items, say, reaches builtins.set. */
+static int mark(encoder *e, ptrmap *seen, const brine_value *root, int written) {
     size_t n = 0, cap = 64;
     const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
     if (!stack || !ptrmap_put(seen, root, NULL)) goto nomem;
     stack[n++] = root;
     while (n) {
-        const brine_value *v = stack[--n];
+        const brine_value *v = stack[--n], *globals[3];
         size_t slots = graph_nslots(v);
-        for (size_t i = 0; i < slots; i++) {
-            const brine_value *c = graph_slot(v, i);
+        int nglobals = written ? enc_reduce_globals(e, v, globals) : 0;
+        if (nglobals < 0) goto fail;
+        for (size_t i = 0; i < slots + (size_t)nglobals; i++) {
+            const brine_value *c = i < slots ? graph_slot(v, i) : globals[i - slots];
             int inserted;
             if (!c) continue;
             if (!ptrmap_put(seen, c, &inserted)) goto nomem;
-            if (!inserted || !graph_nslots(c)) continue;
+            if (!inserted || (!written && !graph_nslots(c))) continue;
             if (n == cap) {
                 const brine_value **s =
                     e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *s, 2 * cap * sizeof *s);
@@ -302,8 +306,18 @@ int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {
     e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
     return 0;
 nomem:
+    enc_fail(e, BRINE_E_NOMEM, NULL);
+fail:
     if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return enc_fail(e, BRINE_E_NOMEM, NULL);
+    return -1;
+}
+
+int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {
+    return mark(e, seen, root, 0);
+}
+
+int enc_mark_written(encoder *e, ptrmap *seen, const brine_value *root) {
+    return mark(e, seen, root, 1);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -204,7 +204,7 @@ typedef struct eframe {
 
 /* One state setter call to write after an object's operations. */
 typedef struct esetter {
-    const brine_value *call; /* call(setter, (obj, state)) */
+    const brine_value *call; /* call(setter, (obj, state)); NULL: a popped copy */
     size_t next;             /* next setter of the same object + 1, or 0 */
 } esetter;
 
@@ -305,6 +305,9 @@ void enc_leave(encoder *e, eframe *f);
 
 /* Adds root and everything reachable from it to seen. -1 on failure. */
 int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root);
+/* The same, as save(root) reaches nodes: with the globals of reductions
+ * (enc_reduce_globals). */
+int enc_mark_written(encoder *e, ptrmap *seen, const brine_value *root);
 
 /* save(v): boundary, then atoms and memo hits are written at once (0);
  * anything with children pushes a frame (1). -1 on failure. */
@@ -376,6 +379,12 @@ int enc_save_complex(encoder *e, const brine_value *v);
  * it has one, else a private node made once per dump. */
 const brine_value *enc_global(encoder *e, const char *module, size_t mlen, const char *name,
                               size_t nlen);
+/* The document's globals that save(v) writes in a reduction at this
+ * protocol (builtins.set for a set below 4, the parent of a dotted name,
+ * ...) into out; how many (at most 3), or -1 on failure. A global's
+ * operations are written where it is first saved, so what reaches v
+ * reaches them too. */
+int enc_reduce_globals(encoder *e, const brine_value *v, const brine_value *out[3]);
 /* save_global for a dotted name below protocol 4: getattr(parent, last). */
 int enc_save_dotted_global(encoder *e, const brine_value *g, size_t dot);
 /* NEW objects below protocol 2 and NEW objects with keyword arguments below

@@ -9,10 +9,13 @@
  * written while saving its own arguments (popped, then fetched from the
  * memo). The decoder lists both as discarded nodes, in the order they were
  * made; the plan here puts each back where CPython writes it, so that
- * encoding a decoded encoder output gives the same bytes. (The persistent
- * ids in the popped copy of a tuple that reaches itself are discarded too;
- * they go before the root, and harness/fuzz_roundtrip.c explains why that
- * has no fixed point.)
+ * encoding a decoded encoder output gives the same bytes. A popped copy
+ * can look like a state setter call (CPython's TUPLE2 pair and the copy's
+ * args tuple read back alike), and what the root reaches includes the
+ * globals its reductions save, with their operations (enc_mark_written).
+ * (The persistent ids in the popped copy of a tuple that reaches itself
+ * are discarded too; they go before the root, and harness/fuzz_roundtrip.c
+ * explains why that has no fixed point.)
  */
 #include <string.h>
 
@@ -57,8 +60,9 @@ int enc_step_setter(encoder *e, size_t fi) {
 /* Whether x is reachable from d's callable, arguments or keyword arguments
  * (through no more than *budget nodes, which it uses up): 1, 0, or -1 on
  * allocation failure. A node's state setter calls count as its children:
- * they are written right after it. The budget keeps the checks of all
- * discarded nodes together linear in the size of the document. */
+ * they are written right after it; so do the globals of its reduction
+ * (enc_reduce_globals). The budget keeps the checks of all discarded nodes
+ * together linear in the size of the document. */
 static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
     ptrmap seen;
     ptrmap_init(&seen, &e->alloc);
@@ -68,14 +72,18 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
     if (!stack) goto nomem;
     stack[n++] = d;
     while (n && !found && *budget) {
-        const brine_value *v = stack[--n];
-        size_t slots = graph_nslots(v);
+        const brine_value *v = stack[--n], *globals[3];
+        int nglobals = enc_reduce_globals(e, v, globals);
+        if (nglobals < 0) goto fail;
+        size_t own = graph_nslots(v), slots = own + (size_t)nglobals;
         const uint64_t *head = ptrmap_get(&e->setter_of, v);
         size_t setter = head ? (size_t)*head : 0;
         for (size_t i = 0; (i < slots || setter) && !found; i++) {
             const brine_value *c;
-            if (i < slots) {
+            if (i < own) {
                 c = graph_slot(v, i);
+            } else if (i < slots) {
+                c = globals[i - own];
             } else {
                 c = e->setters[setter - 1].call;
                 setter = e->setters[setter - 1].next;
@@ -84,7 +92,9 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
             if (!c) continue;
             if (c == x) found = 1;
             if (!ptrmap_put(&seen, c, &inserted)) goto nomem;
-            if (!inserted || (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c))) continue;
+            if (!inserted ||
+                (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c) && !enc_written_by_reduce(e, c)))
+                continue;
             if (*budget) --*budget;
             if (n == cap) {
                 const brine_value **t =
@@ -100,9 +110,11 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
     ptrmap_free(&seen);
     return found;
 nomem:
+    enc_fail(e, BRINE_E_NOMEM, NULL);
+fail:
     if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
     ptrmap_free(&seen);
-    return enc_fail(e, BRINE_E_NOMEM, NULL);
+    return -1;
 }
 
 /* call(setter, (X, state)) with X written from the root by save_reduce:
@@ -121,11 +133,13 @@ static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen)
 
 /* Whether a and b are the same object to CPython's pickler as far as a
  * stream can tell: numbers, None and bools are never memoized, so each of
- * their occurrences is a node of its own, equal by value. */
+ * their occurrences is a node of its own, equal by value; nor are
+ * persistent ids, so each one written is a new node around the same pid. */
 static int same_atom(const brine_value *a, const brine_value *b) {
     if (a == b) return 1;
     if (a->kind != b->kind) return 0;
     switch (a->kind) {
+    case BRINE_PERSID: return same_atom(a->u.pid, b->u.pid);
     case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
     case BRINE_INT:
         if ((a->flags ^ b->flags) & (VF_BIG | VF_NEG)) return 0;
@@ -138,6 +152,7 @@ static int same_atom(const brine_value *a, const brine_value *b) {
 
 static uint64_t atom_hash(const brine_value *v) {
     switch (v->kind) {
+    case BRINE_PERSID: return atom_hash(v->u.pid) * 0x100000001B3u + 3;
     case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
     case BRINE_INT:
         if (!(v->flags & VF_BIG)) return (uint64_t)v->u.i * 0x9E3779B97F4A7C15u + 2;
@@ -207,34 +222,57 @@ enum {
     D_ROOT,    /* the root reaches it: not discarded at all */
 };
 
-/* Sorts out the twins among the D_TWIN candidates: a candidate made like a
- * written object x is x's popped copy (D_TWIN when the root writes x, else
- * D_SUBST with match[i] = x); the others are written on their own. */
-static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint8_t *cls,
-                       const brine_value **match, const ptrmap *from_root) {
+/* Makes discarded node i the popped copy of x: D_TWIN when the root writes
+ * x, else D_SUBST (match[i] = x). */
+static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
+                    const brine_value **match, const ptrmap *from_root) {
+    match[i] = x;
+    cls[i] = ptrmap_get(from_root, x) ? D_TWIN : D_SUBST;
+    uint64_t *slot = ptrmap_put(&e->twin_of, x, NULL);
+    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    /* Later copies are outer ones: written first. */
+    e->twin_next[i] = (size_t)*slot;
+    *slot = i + 1;
+    return 0;
+}
+
+/* Sorts out the twins among the D_TWIN candidates (chained from `twins`):
+ * a candidate made like a written object x is x's popped copy (D_TWIN when
+ * the root writes x, else D_SUBST with match[i] = x); the others are
+ * written on their own. Then the state setters (chained from `stwins`):
+ * an object whose arguments reach it is written twice whatever the plan
+ * says, and its popped copy can have a setter's shape, call(f, (X, state))
+ * (CPython's TUPLE2 pair and a copy's args look alike): an object that
+ * reaches itself and has no copy takes the last setter made like it, or
+ * each round of decode and encode would write one more. */
+static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const size_t *next,
+                       uint8_t *cls, const brine_value **match, const size_t *setter_at,
+                       const ptrmap *from_root) {
     const ptrvec *dv = &e->doc->discarded;
     ptrmap all, index; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
     ptrmap_init(&index, &e->alloc);
-    int rc = enc_mark_reachable(e, &all, e->doc->root);
+    int rc = enc_mark_written(e, &all, e->doc->root);
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         uint64_t *slot = ptrmap_put(&index, dv->items[i], NULL);
         if (!slot)
             rc = enc_fail(e, BRINE_E_NOMEM, NULL);
         else if (!*slot)
             *slot = i + 1;
-        if (rc == 0) rc = enc_mark_reachable(e, &all, dv->items[i]);
+        if (rc == 0) rc = enc_mark_written(e, &all, dv->items[i]);
     }
     for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++) {
         const brine_value *x = all.slots[s].key;
         if (!x || x->kind != BRINE_OBJECT) continue;
-        const uint64_t *head = ptrmap_get(twins, (const void *)making_hash(x));
         const uint64_t *at = ptrmap_get(&index, x);
-        for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
-            /* The written object is made before its popped copy. */
-            if (dv->items[i - 1] == x || (at && *at >= i) || !same_making(dv->items[i - 1], x))
-                continue;
-            if (!match[i - 1] || ptrmap_get(from_root, x)) match[i - 1] = x;
+        for (int pass = 0; pass < 2; pass++) {
+            const uint64_t *head = ptrmap_get(pass ? stwins : twins, (const void *)making_hash(x));
+            for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
+                /* The written object is made before its popped copy. */
+                if (dv->items[i - 1] == x || (at && *at >= i) || !same_making(dv->items[i - 1], x))
+                    continue;
+                if (!match[i - 1] || ptrmap_get(from_root, x)) match[i - 1] = x;
+            }
         }
     }
     /* A popped copy exists only when the arguments reach the object. */
@@ -246,15 +284,18 @@ static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint
             if (r < 0) rc = -1;
             if (r <= 0) match[i] = NULL;
         }
-        cls[i] = !match[i] ? D_BEFORE : ptrmap_get(from_root, match[i]) ? D_TWIN : D_SUBST;
-        uint64_t *slot = match[i] ? ptrmap_put(&e->twin_of, match[i], NULL) : NULL;
-        if (match[i] && !slot) {
-            rc = enc_fail(e, BRINE_E_NOMEM, NULL);
-        } else if (slot) {
-            /* Later copies are outer ones: written first. */
-            e->twin_next[i] = (size_t)*slot;
-            *slot = i + 1;
-        }
+        cls[i] = D_BEFORE;
+        if (rc == 0 && match[i]) rc = set_twin(e, i, match[i], cls, match, from_root);
+    }
+    /* Setters last to first: the last copy made is the outermost. */
+    for (size_t i = dv->n; rc == 0 && i-- > 0;) {
+        const brine_value *x = match[i];
+        if (cls[i] != D_SETTER || !x || ptrmap_get(&e->twin_of, x)) continue;
+        int r = reaches(e, dv->items[i], x, &budget);
+        if (r < 0) rc = -1;
+        if (r <= 0) continue;
+        e->setters[setter_at[i] - 1].call = NULL; /* skipped when writing */
+        rc = set_twin(e, i, x, cls, match, from_root);
     }
     ptrmap_free(&all);
     ptrmap_free(&index);
@@ -264,17 +305,19 @@ static int match_twins(encoder *e, const ptrmap *twins, const size_t *next, uint
 int enc_plan_discarded(encoder *e) {
     const ptrvec *dv = &e->doc->discarded;
     if (!dv->n) return 0;
-    ptrmap seen, twins;
+    ptrmap seen, twins, stwins;
     ptrmap_init(&seen, &e->alloc);
-    ptrmap_init(&twins, &e->alloc); /* making hash -> first candidate + 1 */
+    ptrmap_init(&twins, &e->alloc);  /* making hash -> first candidate + 1 */
+    ptrmap_init(&stwins, &e->alloc); /* the same for the setters */
     uint8_t *cls = arena_zalloc(&e->arena, dv->n);
     size_t *next = arena_zalloc(&e->arena, dv->n * sizeof *next);
+    size_t *setter_at = arena_zalloc(&e->arena, dv->n * sizeof *setter_at);
     const brine_value **match = arena_zalloc(&e->arena, dv->n * sizeof *match);
     e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
     e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
     e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
-    int rc = cls && next && match && e->twin_next && e->setters && e->before_root
-                 ? enc_mark_reachable(e, &seen, e->doc->root)
+    int rc = cls && next && setter_at && match && e->twin_next && e->setters && e->before_root
+                 ? enc_mark_written(e, &seen, e->doc->root)
                  : enc_fail(e, BRINE_E_NOMEM, NULL);
     int any_twin = 0;
     /* What the discarded nodes after the current one reach. CPython never
@@ -295,13 +338,18 @@ int enc_plan_discarded(encoder *e) {
             /* Walking backwards and prepending keeps the setters of one
              * object in the order they were made. */
             uint64_t *head = ptrmap_put(&e->setter_of, setter_target(e, d->u.o), NULL);
-            if (!head) {
+            uint64_t *made = head ? ptrmap_put(&stwins, (const void *)making_hash(d), NULL) : NULL;
+            if (!made) {
                 rc = enc_fail(e, BRINE_E_NOMEM, NULL);
                 break;
             }
             e->setters[e->nsetters].call = d;
             e->setters[e->nsetters].next = (size_t)*head;
             *head = ++e->nsetters;
+            setter_at[i] = e->nsetters;
+            next[i] = (size_t)*made;
+            *made = i + 1;
+            any_twin = 1;
             cls[i] = D_SETTER;
         } else if (d->kind == BRINE_OBJECT && d->u.o->log.n == 0) {
             /* A reduce whose object was written while saving its own
@@ -317,10 +365,11 @@ int enc_plan_discarded(encoder *e) {
             any_twin = 1;
             cls[i] = D_TWIN;
         }
-        if (rc == 0) rc = enc_mark_reachable(e, &later, d);
+        if (rc == 0) rc = enc_mark_written(e, &later, d);
     }
     ptrmap_free(&later);
-    if (rc == 0 && any_twin) rc = match_twins(e, &twins, next, cls, match, &seen);
+    if (rc == 0 && any_twin)
+        rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, &seen);
     /* The decoder lists a discarded node ahead of later ones that reach it
      * (a call inside a persistent id's pid, an object in a setter's
      * state), as it was made first. Walking backwards, a node the root or
@@ -332,7 +381,7 @@ int enc_plan_discarded(encoder *e) {
             cls[i] = D_COVERED;
             continue;
         }
-        rc = enc_mark_reachable(e, &seen, d);
+        rc = enc_mark_written(e, &seen, d);
     }
     /* The others go before the root, save(node) POP, in their order; one
      * that an earlier one reaches is written inside it. */
@@ -342,10 +391,11 @@ int enc_plan_discarded(encoder *e) {
         const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
         if ((cls[i] != D_BEFORE && cls[i] != D_SUBST) || ptrmap_get(&written, d)) continue;
         e->before_root[e->nbefore++] = d;
-        rc = enc_mark_reachable(e, &written, d);
+        rc = enc_mark_written(e, &written, d);
     }
     ptrmap_free(&written);
     ptrmap_free(&seen);
     ptrmap_free(&twins);
+    ptrmap_free(&stwins);
     return rc;
 }

@@ -286,6 +286,7 @@ int enc_step_ops(encoder *e, size_t fi) {
             if (!f->k) return 0;
             const esetter *s = &e->setters[f->k - 1];
             f->k = s->next;
+            if (!s->call) break; /* found to be a popped copy instead */
             return enc_push(e, EF_SETTER, s->call) ? 1 : -1;
         }
     }

@@ -271,6 +271,71 @@ static const brine_value *known(encoder *e, const char *module, const char *name
     return enc_global(e, module, strlen(module), name, strlen(name));
 }
 
+/* The global gtab holds for (module, name), or NULL: unlike enc_global,
+ * makes nothing. */
+static const brine_value *lookup(encoder *e, const char *module, size_t mlen, const char *name,
+                                 size_t nlen) {
+    size_t j = name_hash(module, mlen, name, nlen) & e->gmask;
+    for (; e->gtab[j]; j = (j + 1) & e->gmask)
+        if (same_name(e->gtab[j]->u.g, module, mlen, name, nlen)) return e->gtab[j];
+    return NULL;
+}
+
+int enc_reduce_globals(encoder *e, const brine_value *v, const brine_value *out[3]) {
+    if (!e->gtab && gtab_init(e) < 0) return -1;
+    const char *names[3][2] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+    int n = 0;
+    switch (v->kind) {
+    case BRINE_BYTES:
+        if (e->proto >= 3) break;
+        names[0][0] = v->u.s.n ? "_codecs" : "builtins";
+        names[0][1] = v->u.s.n ? "encode" : "bytes";
+        break;
+    case BRINE_BYTEARRAY:
+        if (e->proto < 5) names[0][0] = "builtins", names[0][1] = "bytearray";
+        break;
+    case BRINE_SET:
+    case BRINE_FROZENSET:
+        if (e->proto >= 4) break;
+        names[0][0] = "builtins";
+        names[0][1] = v->kind == BRINE_SET ? "set" : "frozenset";
+        break;
+    case BRINE_COMPLEX: names[0][0] = "builtins", names[0][1] = "complex"; break;
+    case BRINE_GLOBAL: {
+        if (!enc_written_by_reduce(e, v)) break;
+        const bglobal *gl = v->u.g;
+        size_t dot = gl->nlen; /* getattr(parent, last) */
+        while (gl->name[dot - 1] != '.')
+            dot--;
+        const brine_value *parent = lookup(e, gl->module, gl->mlen, gl->name, dot - 1);
+        if (parent) out[n++] = parent;
+        names[0][0] = "builtins", names[0][1] = "getattr";
+        break;
+    }
+    case BRINE_OBJECT: {
+        const bobject *o = v->u.o;
+        if (o->make != BRINE_MAKE_NEW) break;
+        int ex = o->nkw > 0 || o->opcode == OP_NEWOBJ_EX;
+        if (e->proto < 2) {
+            names[0][0] = "copyreg";
+            names[0][1] = ex ? "__newobj_ex__" : "__newobj__";
+        } else if (ex && e->proto < 4) { /* partial(object.__new__, ...)() */
+            names[0][0] = "builtins", names[0][1] = "object";
+            names[1][0] = "builtins", names[1][1] = "getattr";
+            names[2][0] = "functools", names[2][1] = "partial";
+        }
+        break;
+    }
+    default: break;
+    }
+    for (int i = 0; i < 3 && names[i][0]; i++) {
+        const brine_value *g =
+            lookup(e, names[i][0], strlen(names[i][0]), names[i][1], strlen(names[i][1]));
+        if (g) out[n++] = g;
+    }
+    return n;
+}
+
 void enc_reduce_free(encoder *e) {
     if (e->gtab) e->alloc.free(e->alloc.ctx, e->gtab, (e->gmask + 1) * sizeof *e->gtab);
     e->gtab = NULL;

@@ -14,9 +14,13 @@ oracle indeed rejects CPython's bytes there.
 
 Recursion: values whose reduce arguments reach them. Where CPython writes
 them, decoding its bytes with brine and encoding again must give the same
-bytes (and those bytes must be a fixed point of decode + encode).
+bytes (and those bytes must be a fixed point of decode + encode). The same
+for popped copies that brine mistook for something else (the second
+campaign): one whose persistent id was written again, and ones with the
+shape of a state setter call.
 """
 import copyreg
+import io
 import os
 import pickle
 import subprocess
@@ -289,11 +293,89 @@ def test_new_setter():
                 proto, again))
 
 
+# --------------------------------------------------------------------------
+# Popped copies that look like something else (second campaign)
+# --------------------------------------------------------------------------
+
+class FreshCall:
+    """A callable whose __reduce__ makes a new args tuple each time."""
+
+    def __call__(self, *args):
+        pass
+
+    def __reduce__(self):
+        return self.fn, tuple(self.parts)
+
+
+class Marker:
+    pass
+
+
+PID = Marker()
+
+
+class PidPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return "p" if obj is PID else None
+
+
+def dumps_pid(value, proto):
+    buf = io.BytesIO()
+    PidPickler(buf, proto).dump(value)
+    return buf.getvalue()
+
+
+def copy_with_persid():
+    # x = X(P, X) with X's state setter x: x is written inside the setter
+    # call, and the outer copy's persistent id is written (and loaded) again:
+    # a new persistent id node around the same pid, still x's popped copy.
+    big_x, x = CallableReduce(), FreshCall()
+    big_x.red = (f, (), 0, None, None, x)
+    x.fn, x.parts = big_x, [PID, big_x]
+    return x
+
+
+def copy_with_setter_shape():
+    # s = f(y, y) with y's state setter s: the popped outer copy of s is
+    # call(f, (y, y)), which has the shape of a state setter of y.
+    s, y = FreshCall(), Reduce()
+    y.red = (f, (), 0, None, None, s)
+    s.fn, s.parts = f, [y, y]
+    return s
+
+
+def copy_with_newobj_shape():
+    # The same through copyreg.__newobj__(c, c), which below protocol 2 is a
+    # call (at 2 and up CPython wants a class there).
+    s, c = FreshCall(), CallableReduce()
+    c.red = (f, (), 0, None, None, s)
+    s.fn, s.parts = copyreg.__newobj__, [c, c]
+    return s
+
+
+POPPED = [("popped copy with a persistent id", copy_with_persid(), range(6)),
+          ("popped copy with a setter's shape", copy_with_setter_shape(), range(6)),
+          ("popped copyreg.__newobj__ copy", copy_with_newobj_shape(), range(2))]
+
+
+def test_popped_copies():
+    for label, value, protos in POPPED:
+        for proto in protos:
+            what = "%s at protocol %d" % (label, proto)
+            want = dumps_pid(value, proto)
+            got, exc = brine_encode(brine_decode(want), proto)
+            check(got == want, "%s: CPython %r, brine %r %s" % (what, want, got, exc))
+            if got is not None:
+                again, exc = brine_encode(brine_decode(got), proto)
+                check(again == got, "%s: not a fixed point: %r" % (what, again))
+
+
 def main():
     f.__module__ = "__main__"
     test_globals()
     test_recursion()
     test_new_setter()
+    test_popped_copies()
     for what in failures[:30]:
         print("FAIL", what)
     print("test_encode_findings: %d checks, %d failures" % (checks[0], len(failures)))

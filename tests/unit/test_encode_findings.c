@@ -3,7 +3,8 @@
  * campaign found (corpus/regressions/encode-*): globals with empty name
  * components, state setters on values written through save_reduce (and
  * setter-shaped calls that are not setters), globals the graph does not
- * reach, and the recursion guard.
+ * reach, the operations of a global a reduction saves (second campaign),
+ * and the recursion guard.
  *
  * Bytes are what CPython 3.11 writes for the equivalent Python values
  * (tests/py/test_encode_findings.py checks the same shapes against CPython
@@ -241,6 +242,41 @@ static void test_unreached_global(void) {
     brine_doc_free(doc);
 }
 
+static void test_reduction_global_ops(void) {
+    /* Root set(), discarded d = f() with d.setstate(G), G = builtins.set
+     * with G.setstate(d). Below protocol 4 the root is set([]) and its
+     * reduction saves G, whose operations write d: d is the root's, not
+     * written before it (decoded, G is the root's callable and reaches d).
+     * From protocol 4 on the set has its own opcode and d goes first. */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *g = global(doc, "builtins", "set");
+    brine_value *d = brine_new_object(doc, BRINE_MAKE_CALL, global(doc, "m", "f"), NULL, 0, NULL);
+    brine_add_op(doc, d, BRINE_OP_SETSTATE, g, NULL);
+    brine_add_op(doc, g, BRINE_OP_SETSTATE, d, NULL);
+    brine_doc_set_root(doc, brine_new_set(doc));
+    brine_doc_add_discarded(doc, d);
+    EXPECT(doc, 0, "c__builtin__\nset\np0\ncm\nf\np1\n(tRp2\ng0\nbb((lp3\ntp4\nRp5\n.");
+    EXPECT(doc, 3,
+           "\x80\x03"
+           "cbuiltins\nset\nq\x00"
+           "cm\nf\nq\x01)Rq\x02h\x00"
+           "bb]q\x03\x85q\x04Rq\x05.");
+    EXPECT(doc, 4,
+           "\x80\x04\x95(\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x01"
+           "f\x94\x93\x94)"
+           "R\x94\x8c\x08"
+           "builtins\x94\x8c\x03set\x94\x93\x94h\x03"
+           "bb0\x8f\x94.");
+    for (int p = 1; p <= 5; p++) {
+        out o = {0};
+        brine_error err;
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -282,6 +318,7 @@ int main(void) {
     TRUN(test_setter_on_reduced_value);
     TRUN(test_setter_shape_inside_discarded);
     TRUN(test_unreached_global);
+    TRUN(test_reduction_global_ops);
     TRUN(test_recursion);
     return TDONE();
 }
