@@ -114,6 +114,7 @@ def main(argv=None):
     ap.add_argument('--fresh', action='store_true',
                     help='the run started from empty working directories')
     args = ap.parse_args(argv)
+    del failures[:]
     root = os.path.abspath(args.root)
     rdir = args.report or os.path.join(root, 'reports', 'latest')
     with open(os.path.join(rdir, 'summary.json')) as f:
