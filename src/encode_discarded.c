@@ -186,11 +186,56 @@ static uint64_t arg_hash(const brine_value *v) {
     return h;
 }
 
+/* Equal as far as a stream can tell, up to depth containers deep: atoms
+ * by value, tuples, lists and dicts item by item, anything else itself. */
+static int alike(const brine_value *a, const brine_value *b, int depth) {
+    if (same_atom(a, b)) return 1;
+    if (!depth || a->kind != b->kind ||
+        (a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT))
+        return 0;
+    size_t n = graph_nslots(a);
+    if (n != graph_nslots(b)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!alike(graph_slot(a, i), graph_slot(b, i), depth - 1)) return 0;
+    return 1;
+}
+
+/* Whether callables a and b can be one callable to CPython: the same node,
+ * or objects made and set up alike. A reduce can make its callable afresh
+ * each time it runs: below protocol 4, new(C, args, kwargs) is
+ * partial(C.__new__, C, *args, **kwargs)(), so the popped copy of a
+ * recursive one calls another partial, with the same state. Depth 3
+ * covers that state, (func, args, kwargs, None). */
+static int same_callable(const brine_value *a, const brine_value *b) {
+    if (a == b) return 1;
+    if (a->kind != BRINE_OBJECT || b->kind != BRINE_OBJECT) return 0;
+    const bobject *p = a->u.o, *q = b->u.o;
+    size_t n = graph_nslots(a);
+    if (p->make != q->make || p->callable != q->callable || p->nargs != q->nargs ||
+        p->nkw != q->nkw || p->log.n != q->log.n || n != graph_nslots(b))
+        return 0;
+    for (uint32_t i = 0; i < p->log.n; i++)
+        if (p->log.ops[i].kind != q->log.ops[i].kind) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!alike(graph_slot(a, i), graph_slot(b, i), 3)) return 0;
+    return 1;
+}
+
+/* A hash of a callable that same_callable keeps: an object's is how it
+ * was made, shallowly. */
+static uint64_t callable_hash(const brine_value *c) {
+    if (c->kind != BRINE_OBJECT) return (uintptr_t)c;
+    const bobject *o = c->u.o;
+    return ((uintptr_t)o->callable ^ ((uint64_t)o->make << 56) ^ ((uint64_t)o->nargs << 40) ^
+            o->log.n) *
+           0x9E3779B97F4A7C15u;
+}
+
 /* Made like x (same callable, arguments and keyword arguments). */
 static int same_making(const brine_value *d, const brine_value *x) {
     const bobject *a = d->u.o, *b = x->u.o;
-    if (a->make != b->make || a->callable != b->callable || a->nargs != b->nargs ||
-        a->nkw != b->nkw)
+    if (a->make != b->make || a->nargs != b->nargs || a->nkw != b->nkw ||
+        !same_callable(a->callable, b->callable))
         return 0;
     for (uint32_t i = 0; i < a->nargs; i++)
         if (!same_arg(a->args[i], b->args[i])) return 0;
@@ -204,7 +249,7 @@ static uintptr_t making_hash(const brine_value *v) {
     const bobject *o = v->u.o;
     uint64_t h =
         0x9E3779B97F4A7C15u ^ o->make ^ ((uint64_t)o->nargs << 8) ^ ((uint64_t)o->nkw << 40);
-    h = (h ^ (uintptr_t)o->callable) * 0xff51afd7ed558ccdu;
+    h = (h ^ callable_hash(o->callable)) * 0xff51afd7ed558ccdu;
     for (uint32_t i = 0; i < o->nargs; i++)
         h = (h ^ arg_hash(o->args[i])) * 0xff51afd7ed558ccdu;
     for (uint32_t i = 0; i < o->nkw; i++)

@@ -353,7 +353,29 @@ def copy_with_newobj_shape():
     return s
 
 
+class NewEx:
+    """Made by copyreg.__newobj_ex__: below protocol 4 CPython writes
+    partial(cls.__new__, cls, *args, **kwargs)(), a new partial each time."""
+
+    def __call__(self, *args):
+        pass
+
+    def __reduce_ex__(self, proto):
+        return copyreg.__newobj_ex__, (NewEx, tuple(self.parts), {"k": 1})
+
+
+def copy_with_fresh_partial():
+    # x = NewEx(y) with y's state setter s = NewEx(x): x is written inside
+    # the setter call, and its popped outer copy calls another partial,
+    # made and set up like the one x calls (third campaign).
+    x, y, s = NewEx(), CallableReduce(), NewEx()
+    y.red = (f, (), 0, None, None, s)
+    s.parts, x.parts = [x], [y]
+    return x
+
+
 POPPED = [("popped copy with a persistent id", copy_with_persid(), range(6)),
+          ("popped copy calling a fresh partial", copy_with_fresh_partial(), range(6)),
           ("popped copy with a setter's shape", copy_with_setter_shape(), range(6)),
           ("popped copyreg.__newobj__ copy", copy_with_newobj_shape(), range(2))]
 
