@@ -306,22 +306,33 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
             *slot = i + 1;
         if (rc == 0) rc = enc_mark_written(e, &all, dv->items[i]);
     }
+    size_t budget = 4 * all.n + 4096;
     for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++) {
         const brine_value *x = all.slots[s].key;
         if (!x || x->kind != BRINE_OBJECT) continue;
         const uint64_t *at = ptrmap_get(&index, x);
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; rc == 0 && pass < 2; pass++) {
             const uint64_t *head = ptrmap_get(pass ? stwins : twins, (const void *)making_hash(x));
             for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
+                const brine_value *d = dv->items[i - 1], *old = match[i - 1];
                 /* The written object is made before its popped copy. */
-                if (dv->items[i - 1] == x || (at && *at >= i) || !same_making(dv->items[i - 1], x))
+                if (d == x || (at && *at >= i) || !same_making(d, x)) continue;
+                if (!old) {
+                    match[i - 1] = x;
                     continue;
-                if (!match[i - 1] || ptrmap_get(from_root, x)) match[i - 1] = x;
+                }
+                /* Objects made alike (the root call(f, ()) and another
+                 * one): the copy is of one its arguments reach. */
+                int ro = reaches(e, d, old, &budget), rx = reaches(e, d, x, &budget);
+                if (ro < 0 || rx < 0) {
+                    rc = -1;
+                    break;
+                }
+                if (rx > ro || (rx == ro && ptrmap_get(from_root, x))) match[i - 1] = x;
             }
         }
     }
     /* A popped copy exists only when the arguments reach the object. */
-    size_t budget = 4 * all.n + 4096;
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         if (cls[i] != D_TWIN) continue;
         if (match[i]) {

@@ -374,7 +374,20 @@ def copy_with_fresh_partial():
     return x
 
 
+def copy_of_one_of_two():
+    # x = g() and y = g(), with g = f(c) and c's state setter x: x is written
+    # inside the setter call, so x and g have popped copies; the copy made
+    # like x is x's, not y's (x's arguments reach x, y's do not reach y).
+    x, y, g, c = FreshCall(), FreshCall(), CallableReduce(), CallableReduce()
+    x.fn, x.parts = g, []
+    y.fn, y.parts = g, []
+    g.red = (f, (c,))
+    c.red = (f, (), 0, None, None, x)
+    return [x, y]
+
+
 POPPED = [("popped copy with a persistent id", copy_with_persid(), range(6)),
+          ("popped copy of one of two made alike", copy_of_one_of_two(), range(6)),
           ("popped copy calling a fresh partial", copy_with_fresh_partial(), range(6)),
           ("popped copy with a setter's shape", copy_with_setter_shape(), range(6)),
           ("popped copyreg.__newobj__ copy", copy_with_newobj_shape(), range(2))]
