@@ -281,6 +281,28 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
     return 0;
 }
 
+/* For x, discarded and the object that discarded node i copies: 1 when
+ * no earlier discarded node (outside the copy) reaches x, 0 when one does,
+ * -1 on failure. CPython leaves a popped copy only where x itself is being
+ * written when its arguments reach it; an earlier node that reaches x
+ * (through a state setter, say) writes it first, memoized, and the copy is
+ * then an object of its own (setters and popped copies, written where
+ * their objects are, do not count). */
+static int first_written_inside(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
+                                const brine_value **match, size_t *budget) {
+    const ptrvec *dv = &e->doc->discarded;
+    for (size_t j = 0; j < i; j++) {
+        if (cls[j] == D_SETTER || match[j]) continue;
+        int r = reaches(e, dv->items[j], x, budget);
+        if (r > 0)
+            r = reaches(e, dv->items[i], dv->items[j], budget);
+        else if (r == 0)
+            continue;
+        if (r <= 0) return r < 0 ? -1 : 0;
+    }
+    return 1;
+}
+
 /* Sorts out the twins among the D_TWIN candidates (chained from `twins`):
  * a candidate made like a written object x is x's popped copy (D_TWIN when
  * the root writes x, else D_SUBST with match[i] = x); the others are
@@ -337,6 +359,8 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
         if (cls[i] != D_TWIN) continue;
         if (match[i]) {
             int r = reaches(e, dv->items[i], match[i], &budget);
+            if (r > 0 && !ptrmap_get(from_root, match[i]))
+                r = first_written_inside(e, i, match[i], cls, match, &budget);
             if (r < 0) rc = -1;
             if (r <= 0) match[i] = NULL;
         }

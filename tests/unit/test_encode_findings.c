@@ -277,6 +277,38 @@ static void test_reduction_global_ops(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_of_object_written_earlier(void) {
+    /* Root C([F]) with F = m.F, F.setstate(c); discarded, in order:
+     * g(F, F) with g.setitem([F], None), x(c, c) with x = F() (c's state
+     * setter) and y = F(). y is made like x and reaches it (F's state is c,
+     * c's setter is x), but g(F, F), written before y, writes F and x
+     * first: x is never written while its own arguments are, so y is no
+     * popped copy of x but an object of its own (before: the bytes of the
+     * decoded document differed at every protocol). */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *f = global(doc, "m", "F"), *c = brine_new_complex(doc, 1.0, 2.0);
+    brine_add_op(doc, f, BRINE_OP_SETSTATE, c, NULL);
+    brine_value *list = brine_new_list(doc);
+    brine_list_append(doc, list, f);
+    brine_doc_set_root(
+        doc, brine_new_object(doc, BRINE_MAKE_CALL, global(doc, "m", "C"), &list, 1, NULL));
+    brine_value *g = global(doc, "m", "g");
+    brine_add_op(doc, g, BRINE_OP_SETITEM, list, brine_new_none(doc));
+    brine_value *ff[2] = {f, f}, *cc[2] = {c, c};
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, g, ff, 2, NULL));
+    brine_value *x = brine_new_object(doc, BRINE_MAKE_CALL, f, NULL, 0, NULL);
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, x, cc, 2, NULL));
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, f, NULL, 0, NULL));
+    for (int p = 0; p <= 5; p++) {
+        out o = {0};
+        brine_error err;
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -319,6 +351,7 @@ int main(void) {
     TRUN(test_setter_shape_inside_discarded);
     TRUN(test_unreached_global);
     TRUN(test_reduction_global_ops);
+    TRUN(test_copy_of_object_written_earlier);
     TRUN(test_recursion);
     return TDONE();
 }
