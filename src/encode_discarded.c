@@ -134,12 +134,16 @@ static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen)
 /* Whether a and b are the same object to CPython's pickler as far as a
  * stream can tell: numbers, None and bools are never memoized, so each of
  * their occurrences is a node of its own, equal by value; nor are
- * persistent ids, so each one written is a new node around the same pid. */
-static int same_atom(const brine_value *a, const brine_value *b) {
+ * persistent ids, so each one written is a new node around the same pid,
+ * nor out-of-band buffers (without a buffer_callback), which all read back
+ * as new buffers, alike but for read-only ones. */
+static int same_atom(const encoder *e, const brine_value *a, const brine_value *b) {
     if (a == b) return 1;
     if (a->kind != b->kind) return 0;
     switch (a->kind) {
-    case BRINE_PERSID: return same_atom(a->u.pid, b->u.pid);
+    case BRINE_PERSID: return same_atom(e, a->u.pid, b->u.pid);
+    case BRINE_PICKLEBUFFER:
+        return !e->opts->buffer_callback && !((a->flags ^ b->flags) & VF_READONLY);
     case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
     case BRINE_INT:
         if ((a->flags ^ b->flags) & (VF_BIG | VF_NEG)) return 0;
@@ -153,6 +157,7 @@ static int same_atom(const brine_value *a, const brine_value *b) {
 static uint64_t atom_hash(const brine_value *v) {
     switch (v->kind) {
     case BRINE_PERSID: return atom_hash(v->u.pid) * 0x100000001B3u + 3;
+    case BRINE_PICKLEBUFFER: return (v->flags & VF_READONLY) + 4;
     case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
     case BRINE_INT:
         if (!(v->flags & VF_BIG)) return (uint64_t)v->u.i * 0x9E3779B97F4A7C15u + 2;
@@ -165,15 +170,15 @@ static uint64_t atom_hash(const brine_value *v) {
  * copy: the same object, or containers the __reduce__ made afresh for each
  * call (the list of set(list) below protocol 4, for one) with the same
  * items. */
-static int same_arg(const brine_value *a, const brine_value *b) {
-    if (same_atom(a, b)) return 1;
+static int same_arg(const encoder *e, const brine_value *a, const brine_value *b) {
+    if (same_atom(e, a, b)) return 1;
     if (a->kind != b->kind) return 0;
     size_t n = graph_nslots(a);
     if ((a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT) ||
         n != graph_nslots(b))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!same_atom(graph_slot(a, i), graph_slot(b, i))) return 0;
+        if (!same_atom(e, graph_slot(a, i), graph_slot(b, i))) return 0;
     return 1;
 }
 
@@ -188,15 +193,15 @@ static uint64_t arg_hash(const brine_value *v) {
 
 /* Equal as far as a stream can tell, up to depth containers deep: atoms
  * by value, tuples, lists and dicts item by item, anything else itself. */
-static int alike(const brine_value *a, const brine_value *b, int depth) {
-    if (same_atom(a, b)) return 1;
+static int alike(const encoder *e, const brine_value *a, const brine_value *b, int depth) {
+    if (same_atom(e, a, b)) return 1;
     if (!depth || a->kind != b->kind ||
         (a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT))
         return 0;
     size_t n = graph_nslots(a);
     if (n != graph_nslots(b)) return 0;
     for (size_t i = 0; i < n; i++)
-        if (!alike(graph_slot(a, i), graph_slot(b, i), depth - 1)) return 0;
+        if (!alike(e, graph_slot(a, i), graph_slot(b, i), depth - 1)) return 0;
     return 1;
 }
 
@@ -206,7 +211,7 @@ static int alike(const brine_value *a, const brine_value *b, int depth) {
  * partial(C.__new__, C, *args, **kwargs)(), so the popped copy of a
  * recursive one calls another partial, with the same state. Depth 3
  * covers that state, (func, args, kwargs, None). */
-static int same_callable(const brine_value *a, const brine_value *b) {
+static int same_callable(const encoder *e, const brine_value *a, const brine_value *b) {
     if (a == b) return 1;
     if (a->kind != BRINE_OBJECT || b->kind != BRINE_OBJECT) return 0;
     const bobject *p = a->u.o, *q = b->u.o;
@@ -217,7 +222,7 @@ static int same_callable(const brine_value *a, const brine_value *b) {
     for (uint32_t i = 0; i < p->log.n; i++)
         if (p->log.ops[i].kind != q->log.ops[i].kind) return 0;
     for (size_t i = 1; i < n; i++)
-        if (!alike(graph_slot(a, i), graph_slot(b, i), 3)) return 0;
+        if (!alike(e, graph_slot(a, i), graph_slot(b, i), 3)) return 0;
     return 1;
 }
 
@@ -232,15 +237,15 @@ static uint64_t callable_hash(const brine_value *c) {
 }
 
 /* Made like x (same callable, arguments and keyword arguments). */
-static int same_making(const brine_value *d, const brine_value *x) {
+static int same_making(const encoder *e, const brine_value *d, const brine_value *x) {
     const bobject *a = d->u.o, *b = x->u.o;
     if (a->make != b->make || a->nargs != b->nargs || a->nkw != b->nkw ||
-        !same_callable(a->callable, b->callable))
+        !same_callable(e, a->callable, b->callable))
         return 0;
     for (uint32_t i = 0; i < a->nargs; i++)
-        if (!same_arg(a->args[i], b->args[i])) return 0;
+        if (!same_arg(e, a->args[i], b->args[i])) return 0;
     for (uint32_t i = 0; i < a->nkw; i++)
-        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(a->kwvals[i], b->kwvals[i])) return 0;
+        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(e, a->kwvals[i], b->kwvals[i])) return 0;
     return 1;
 }
 
@@ -338,7 +343,7 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
             for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
                 const brine_value *d = dv->items[i - 1], *old = match[i - 1];
                 /* The written object is made before its popped copy. */
-                if (d == x || (at && *at >= i) || !same_making(d, x)) continue;
+                if (d == x || (at && *at >= i) || !same_making(e, d, x)) continue;
                 if (!old) {
                     match[i - 1] = x;
                     continue;

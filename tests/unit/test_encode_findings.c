@@ -309,6 +309,35 @@ static void test_copy_of_object_written_earlier(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_with_buffers(void) {
+    /* CPython 3.11: x = FreshCall() reducing to (f, (pb, [x])), pb a
+     * PickleBuffer of b"ab", pickle.dumps(x, 5, buffer_callback=lambda b:
+     * False). The outer copy of x is popped; its buffer is written out of
+     * band again (CPython memoizes no buffer) and reads back as another
+     * buffer, so the copy is made like x only up to its buffer (before:
+     * brine wrote the copy before the root). */
+    static const char want[] =
+        "\x80\x05\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x01"
+        "f\x94\x93\x94\x97\x98]\x94h\x02\x97\x98h\x03\x86\x94R\x94"
+        "a\x86\x94R0h\x05.";
+    static const uint8_t data[2] = {'a', 'b'};
+    brine_buffer bufs[2] = {{data, 2, 1}, {data, 2, 1}};
+    brine_decode_options dopts;
+    brine_decode_options_init(&dopts);
+    dopts.has_buffers = 1;
+    dopts.buffers = bufs;
+    dopts.nbuffers = 2;
+    brine_error err;
+    brine_doc *doc = brine_decode(want, sizeof want - 1, &dopts, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    out o = {0};
+    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
+    CHECK_EQ_MEM(o.p, o.n, want, sizeof want - 1);
+    free(o.p);
+    brine_doc_free(doc);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -352,6 +381,7 @@ int main(void) {
     TRUN(test_unreached_global);
     TRUN(test_reduction_global_ops);
     TRUN(test_copy_of_object_written_earlier);
+    TRUN(test_copy_with_buffers);
     TRUN(test_recursion);
     return TDONE();
 }
