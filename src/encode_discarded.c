@@ -292,18 +292,24 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
  * written when its arguments reach it; an earlier node that reaches x
  * (through a state setter, say) writes it first, memoized, and the copy is
  * then an object of its own (setters and popped copies, written where
- * their objects are, do not count). */
+ * their objects are, and nodes written inside the copy or x do not
+ * count). */
 static int first_written_inside(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
                                 const brine_value **match, size_t *budget) {
     const ptrvec *dv = &e->doc->discarded;
     for (size_t j = 0; j < i; j++) {
         if (cls[j] == D_SETTER || match[j]) continue;
-        int r = reaches(e, dv->items[j], x, budget);
-        if (r > 0)
-            r = reaches(e, dv->items[i], dv->items[j], budget);
-        else if (r == 0)
+        const brine_value *d = dv->items[j];
+        int r = reaches(e, d, x, budget);
+        if (r <= 0) {
+            if (r < 0) return -1;
             continue;
-        if (r <= 0) return r < 0 ? -1 : 0;
+        }
+        /* Unless the copy or x itself writes d (the decoder lists a
+         * persistent id's pid, made first, ahead of them). */
+        r = reaches(e, dv->items[i], d, budget);
+        if (r == 0) r = reaches(e, x, d, budget);
+        if (r <= 0) return r;
     }
     return 1;
 }
@@ -460,13 +466,16 @@ int enc_plan_discarded(encoder *e) {
      * state), as it was made first. Walking backwards, a node the root or
      * a later discarded node reaches is written there, not on its own. */
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
-        const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
+        int subst = cls[i] == D_SUBST;
+        const brine_value *d = subst ? match[i] : dv->items[i];
         if (cls[i] == D_ROOT) continue;
-        if ((cls[i] == D_BEFORE || cls[i] == D_SUBST) && ptrmap_get(&seen, d)) {
+        if ((cls[i] == D_BEFORE || subst) && ptrmap_get(&seen, d))
             cls[i] = D_COVERED;
-            continue;
-        }
-        rc = enc_mark_written(e, &seen, d);
+        else
+            rc = enc_mark_written(e, &seen, d);
+        /* x's outer write is made with its copy's arguments: what the
+         * copy reaches is written there, wherever x is. */
+        if (rc == 0 && subst) rc = enc_mark_written(e, &seen, dv->items[i]);
     }
     /* The others go before the root, save(node) POP, in their order; one
      * that an earlier one reaches is written inside it. */

@@ -338,6 +338,24 @@ static void test_copy_with_buffers(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_args_written_with_it(void) {
+    /* brine's protocol 3 bytes for root C() with C.extend([L]), L = [S],
+     * S = set(), and discarded x = C(L, persid(L)), S's state setter, and
+     * x(L, L, L). x is written inside S's setter call and its outer copy
+     * popped; decoded, that copy is listed after the persistent ids its
+     * arguments made, and those were written again on their own, before
+     * the root (the copy is written by x's outer write, and so is what it
+     * reaches). */
+    static const char b[] =
+        "\x80\x03"
+        "c__main__\nC\nq\x00]q\x01"
+        "cbuiltins\nset\nq\x02]q\x03\x85q\x04Rq\x05h\x00h\x01h\x01Q\x86q\x06Rq"
+        "\x07h\x05h\x01\x86R0aah\x01h\x01Q\x86q\x08R0h\x07h\x01h\x01h\x01\x87q\tRq"
+        "\n0h\x00)Rq\x0b.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    check_fixed_point(&o, 3);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -382,6 +400,7 @@ int main(void) {
     TRUN(test_reduction_global_ops);
     TRUN(test_copy_of_object_written_earlier);
     TRUN(test_copy_with_buffers);
+    TRUN(test_copy_args_written_with_it);
     TRUN(test_recursion);
     return TDONE();
 }
