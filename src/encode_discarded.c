@@ -291,14 +291,17 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
  * -1 on failure. CPython leaves a popped copy only where x itself is being
  * written when its arguments reach it; an earlier node that reaches x
  * (through a state setter, say) writes it first, memoized, and the copy is
- * then an object of its own (setters and popped copies, written where
- * their objects are, and nodes written inside the copy or x do not
- * count). */
+ * then an object of its own. Only nodes written on their own before the
+ * root count: not setters, popped copies (written where their objects
+ * are), nodes a later discarded node or the root reaches (written there,
+ * inside[]), nor nodes the copy or x writes. */
 static int first_written_inside(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
-                                const brine_value **match, size_t *budget) {
+                                const brine_value **match, const uint8_t *inside,
+                                const ptrmap *from_root, size_t *budget) {
     const ptrvec *dv = &e->doc->discarded;
     for (size_t j = 0; j < i; j++) {
-        if (cls[j] == D_SETTER || match[j]) continue;
+        if (cls[j] == D_SETTER || match[j] || inside[j] || ptrmap_get(from_root, dv->items[j]))
+            continue;
         const brine_value *d = dv->items[j];
         int r = reaches(e, d, x, budget);
         if (r <= 0) {
@@ -325,7 +328,7 @@ static int first_written_inside(encoder *e, size_t i, const brine_value *x, cons
  * each round of decode and encode would write one more. */
 static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const size_t *next,
                        uint8_t *cls, const brine_value **match, const size_t *setter_at,
-                       const ptrmap *from_root) {
+                       const uint8_t *inside, const ptrmap *from_root) {
     const ptrvec *dv = &e->doc->discarded;
     ptrmap all, index; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
@@ -371,7 +374,7 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
         if (match[i]) {
             int r = reaches(e, dv->items[i], match[i], &budget);
             if (r > 0 && !ptrmap_get(from_root, match[i]))
-                r = first_written_inside(e, i, match[i], cls, match, &budget);
+                r = first_written_inside(e, i, match[i], cls, match, inside, from_root, &budget);
             if (r < 0) rc = -1;
             if (r <= 0) match[i] = NULL;
         }
@@ -401,15 +404,17 @@ int enc_plan_discarded(encoder *e) {
     ptrmap_init(&twins, &e->alloc);  /* making hash -> first candidate + 1 */
     ptrmap_init(&stwins, &e->alloc); /* the same for the setters */
     uint8_t *cls = arena_zalloc(&e->arena, dv->n);
+    uint8_t *inside = arena_zalloc(&e->arena, dv->n); /* a later node reaches it */
     size_t *next = arena_zalloc(&e->arena, dv->n * sizeof *next);
     size_t *setter_at = arena_zalloc(&e->arena, dv->n * sizeof *setter_at);
     const brine_value **match = arena_zalloc(&e->arena, dv->n * sizeof *match);
     e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
     e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
     e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
-    int rc = cls && next && setter_at && match && e->twin_next && e->setters && e->before_root
-                 ? enc_mark_written(e, &seen, e->doc->root)
-                 : enc_fail(e, BRINE_E_NOMEM, NULL);
+    int rc =
+        cls && inside && next && setter_at && match && e->twin_next && e->setters && e->before_root
+            ? enc_mark_written(e, &seen, e->doc->root)
+            : enc_fail(e, BRINE_E_NOMEM, NULL);
     int any_twin = 0;
     /* What the discarded nodes after the current one reach. CPython never
      * memoizes a setter call's result or a popped copy, so nothing written
@@ -425,6 +430,7 @@ int enc_plan_discarded(encoder *e) {
         }
         if (ptrmap_get(&later, d)) {
             cls[i] = D_BEFORE;
+            inside[i] = 1;
         } else if (is_setter(e, d, &seen)) {
             /* Walking backwards and prepending keeps the setters of one
              * object in the order they were made. */
@@ -460,7 +466,7 @@ int enc_plan_discarded(encoder *e) {
     }
     ptrmap_free(&later);
     if (rc == 0 && any_twin)
-        rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, &seen);
+        rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, inside, &seen);
     /* The decoder lists a discarded node ahead of later ones that reach it
      * (a call inside a persistent id's pid, an object in a setter's
      * state), as it was made first. Walking backwards, a node the root or

@@ -356,6 +356,24 @@ static void test_copy_args_written_with_it(void) {
     check_fixed_point(&o, 3);
 }
 
+static void test_copy_after_inner_nodes(void) {
+    /* brine's protocol 3 bytes for root C() with C.extend([L, L, L]),
+     * L = [S], S = set(), and discarded x = new(C(L, L, persid(L)), ()),
+     * S's state setter, and x(). Both x and its class have popped copies;
+     * decoded, the persistent ids of the class's copy come ahead of x's
+     * copy and reach x, but they are written inside that copy, not before
+     * it: x's copy is still one (test_copy_of_object_written_earlier). */
+    static const char b[] =
+        "\x80\x03"
+        "c__main__\nC\nq\x00(]q\x01"
+        "cbuiltins\nset\nq\x02]q\x03\x85q\x04Rq\x05h\x00h\x01h\x01h\x01Q\x87q\x06Rq\x07)"
+        "\x81q\x08h\x05h\x01\x86R0ah\x01h\x01"
+        "eh\x01h\x01h\x01Q\x87q\x09R0h\x07)\x81"
+        "0h\x08)Rq\n0h\x00)Rq\x0b.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    check_fixed_point(&o, 3);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -401,6 +419,7 @@ int main(void) {
     TRUN(test_copy_of_object_written_earlier);
     TRUN(test_copy_with_buffers);
     TRUN(test_copy_args_written_with_it);
+    TRUN(test_copy_after_inner_nodes);
     TRUN(test_recursion);
     return TDONE();
 }
