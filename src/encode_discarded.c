@@ -364,7 +364,11 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
                     rc = -1;
                     break;
                 }
-                if (rx > ro || (rx == ro && ptrmap_get(from_root, x))) match[i - 1] = x;
+                /* Still a tie between two discarded objects: the copy
+                 * follows the object made last (the inner write). */
+                const uint64_t *oi = ptrmap_get(&index, old);
+                int later = oi && at ? *at > *oi : ptrmap_get(from_root, x) != NULL;
+                if (rx > ro || (rx == ro && later)) match[i - 1] = x;
             }
         }
     }

@@ -374,6 +374,27 @@ static void test_copy_after_inner_nodes(void) {
     check_fixed_point(&o, 3);
 }
 
+static void test_copy_of_latest_made(void) {
+    /* brine's protocol 0 bytes for discarded x = new(O, (new(K, (O,)),)),
+     * K = new(new(F, ...), (O, new(J, (O,)))) with J = new(F, ...) and
+     * F = frozenset, F.extend([O]), and new(J, (O,)) again: decoded,
+     * two discarded objects are made like a popped copy and reached from
+     * it. The copy is of the one made last (the inner write); the choice
+     * went with the hash walk's order, so the bytes changed on some runs. */
+    static const char b[] =
+        "ccopy_reg\n__newobj__\np0\n(c__builtin__\nfrozenset\np1\nc__builtin__\ngetattr\np2\n(c__"
+        "main__\nOuter\np3\nVInner\np4\ntp5\nRp6\ng0\ng6\ng0\n(g0\n(g0\n(g1\nc_"
+        "codecs\nencode\np7\n("
+        "V\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu000"
+        "0\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu000"
+        "0\x5cu0000\np8\nVlatin1\np9\ntp10\nRp11\ng11\ntp12\nRp13\ng6\ng0\n(g0\n("
+        "g1\ng11\ng11\ntp14\nRp15\ng6\ntp16\nRp17\ntp18\nRp19\ng6\ntp20\nRp21\n\x86R0ag11\ng11\ntp2"
+        "2\nR0g15\n0g6\n.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    for (int k = 0; k < 8; k++)
+        check_fixed_point(&o, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -420,6 +441,7 @@ int main(void) {
     TRUN(test_copy_with_buffers);
     TRUN(test_copy_args_written_with_it);
     TRUN(test_copy_after_inner_nodes);
+    TRUN(test_copy_of_latest_made);
     TRUN(test_recursion);
     return TDONE();
 }
