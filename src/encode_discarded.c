@@ -364,8 +364,9 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
                     rc = -1;
                     break;
                 }
-                /* Still a tie between two discarded objects: the copy
-                 * follows the object made last (the inner write). */
+                /* A tie: the copy follows the object made last (the
+                 * inner write), the later of two discarded objects; else
+                 * one the root writes. */
                 const uint64_t *oi = ptrmap_get(&index, old);
                 int later = oi && at ? *at > *oi : ptrmap_get(from_root, x) != NULL;
                 if (rx > ro || (rx == ro && later)) match[i - 1] = x;
