@@ -256,3 +256,23 @@ void fuzz_check_planted(const uint8_t *data, size_t size) {
     FUZZ_ASSERT(memcmp(data, plant, plant_len) != 0,
                 "planted failure: the input starts with $BRINE_FUZZ_PLANT (%s)", plant);
 }
+
+/* Adds to r the discarded calls with a state setter's shape, f(X, ...),
+ * whose X r holds: CPython writes a setter call right after its object, so
+ * what it reaches is reached from there (encode_discarded.c). A few rounds
+ * follow setters of objects that other setters reach. */
+void fuzz_reach_add_setters(fuzz_reach *r, const brine_doc *doc) {
+    size_t k = brine_doc_discarded_count(doc);
+    for (int round = 0, more = 1; more && round < 8; round++) {
+        more = 0;
+        for (size_t i = 0; i < k; i++) {
+            brine_value *d = brine_doc_discarded(doc, i);
+            if (brine_kind_of(d) != BRINE_OBJECT || brine_object_make(d) != BRINE_MAKE_CALL ||
+                brine_object_nargs(d) == 0 || fuzz_reach_has(r, d) ||
+                !fuzz_reach_has(r, brine_object_arg(d, 0)))
+                continue;
+            fuzz_reach_add(r, d);
+            more = 1;
+        }
+    }
+}

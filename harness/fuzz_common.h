@@ -145,6 +145,9 @@ fuzz_reach *fuzz_reach_new(void);
 void fuzz_reach_add(fuzz_reach *r, brine_value *v);
 int fuzz_reach_has(fuzz_reach *r, const brine_value *v);
 void fuzz_reach_free(fuzz_reach *r);
+/* Adds the discarded calls with a state setter's shape, f(X, ...), whose X
+ * r holds (and so on): CPython writes them right after X. */
+void fuzz_reach_add_setters(fuzz_reach *r, const brine_doc *doc);
 
 /* When the environment variable BRINE_FUZZ_PLANT is set and non-empty and
  * the input starts with its bytes, fails a FUZZ_ASSERT: lets the tests

@@ -134,12 +134,16 @@ static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen)
 /* Whether a and b are the same object to CPython's pickler as far as a
  * stream can tell: numbers, None and bools are never memoized, so each of
  * their occurrences is a node of its own, equal by value; nor are
- * persistent ids, so each one written is a new node around the same pid. */
-static int same_atom(const brine_value *a, const brine_value *b) {
+ * persistent ids, so each one written is a new node around the same pid,
+ * nor out-of-band buffers (without a buffer_callback), which all read back
+ * as new buffers, alike but for read-only ones. */
+static int same_atom(const encoder *e, const brine_value *a, const brine_value *b) {
     if (a == b) return 1;
     if (a->kind != b->kind) return 0;
     switch (a->kind) {
-    case BRINE_PERSID: return same_atom(a->u.pid, b->u.pid);
+    case BRINE_PERSID: return same_atom(e, a->u.pid, b->u.pid);
+    case BRINE_PICKLEBUFFER:
+        return !e->opts->buffer_callback && !((a->flags ^ b->flags) & VF_READONLY);
     case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
     case BRINE_INT:
         if ((a->flags ^ b->flags) & (VF_BIG | VF_NEG)) return 0;
@@ -153,6 +157,7 @@ static int same_atom(const brine_value *a, const brine_value *b) {
 static uint64_t atom_hash(const brine_value *v) {
     switch (v->kind) {
     case BRINE_PERSID: return atom_hash(v->u.pid) * 0x100000001B3u + 3;
+    case BRINE_PICKLEBUFFER: return (v->flags & VF_READONLY) + 4;
     case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
     case BRINE_INT:
         if (!(v->flags & VF_BIG)) return (uint64_t)v->u.i * 0x9E3779B97F4A7C15u + 2;
@@ -165,15 +170,15 @@ static uint64_t atom_hash(const brine_value *v) {
  * copy: the same object, or containers the __reduce__ made afresh for each
  * call (the list of set(list) below protocol 4, for one) with the same
  * items. */
-static int same_arg(const brine_value *a, const brine_value *b) {
-    if (same_atom(a, b)) return 1;
+static int same_arg(const encoder *e, const brine_value *a, const brine_value *b) {
+    if (same_atom(e, a, b)) return 1;
     if (a->kind != b->kind) return 0;
     size_t n = graph_nslots(a);
     if ((a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT) ||
         n != graph_nslots(b))
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!same_atom(graph_slot(a, i), graph_slot(b, i))) return 0;
+        if (!same_atom(e, graph_slot(a, i), graph_slot(b, i))) return 0;
     return 1;
 }
 
@@ -186,16 +191,61 @@ static uint64_t arg_hash(const brine_value *v) {
     return h;
 }
 
+/* Equal as far as a stream can tell, up to depth containers deep: atoms
+ * by value, tuples, lists and dicts item by item, anything else itself. */
+static int alike(const encoder *e, const brine_value *a, const brine_value *b, int depth) {
+    if (same_atom(e, a, b)) return 1;
+    if (!depth || a->kind != b->kind ||
+        (a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT))
+        return 0;
+    size_t n = graph_nslots(a);
+    if (n != graph_nslots(b)) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!alike(e, graph_slot(a, i), graph_slot(b, i), depth - 1)) return 0;
+    return 1;
+}
+
+/* Whether callables a and b can be one callable to CPython: the same node,
+ * or objects made and set up alike. A reduce can make its callable afresh
+ * each time it runs: below protocol 4, new(C, args, kwargs) is
+ * partial(C.__new__, C, *args, **kwargs)(), so the popped copy of a
+ * recursive one calls another partial, with the same state. Depth 3
+ * covers that state, (func, args, kwargs, None). */
+static int same_callable(const encoder *e, const brine_value *a, const brine_value *b) {
+    if (a == b) return 1;
+    if (a->kind != BRINE_OBJECT || b->kind != BRINE_OBJECT) return 0;
+    const bobject *p = a->u.o, *q = b->u.o;
+    size_t n = graph_nslots(a);
+    if (p->make != q->make || p->callable != q->callable || p->nargs != q->nargs ||
+        p->nkw != q->nkw || p->log.n != q->log.n || n != graph_nslots(b))
+        return 0;
+    for (uint32_t i = 0; i < p->log.n; i++)
+        if (p->log.ops[i].kind != q->log.ops[i].kind) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!alike(e, graph_slot(a, i), graph_slot(b, i), 3)) return 0;
+    return 1;
+}
+
+/* A hash of a callable that same_callable keeps: an object's is how it
+ * was made, shallowly. */
+static uint64_t callable_hash(const brine_value *c) {
+    if (c->kind != BRINE_OBJECT) return (uintptr_t)c;
+    const bobject *o = c->u.o;
+    return ((uintptr_t)o->callable ^ ((uint64_t)o->make << 56) ^ ((uint64_t)o->nargs << 40) ^
+            o->log.n) *
+           0x9E3779B97F4A7C15u;
+}
+
 /* Made like x (same callable, arguments and keyword arguments). */
-static int same_making(const brine_value *d, const brine_value *x) {
+static int same_making(const encoder *e, const brine_value *d, const brine_value *x) {
     const bobject *a = d->u.o, *b = x->u.o;
-    if (a->make != b->make || a->callable != b->callable || a->nargs != b->nargs ||
-        a->nkw != b->nkw)
+    if (a->make != b->make || a->nargs != b->nargs || a->nkw != b->nkw ||
+        !same_callable(e, a->callable, b->callable))
         return 0;
     for (uint32_t i = 0; i < a->nargs; i++)
-        if (!same_arg(a->args[i], b->args[i])) return 0;
+        if (!same_arg(e, a->args[i], b->args[i])) return 0;
     for (uint32_t i = 0; i < a->nkw; i++)
-        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(a->kwvals[i], b->kwvals[i])) return 0;
+        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(e, a->kwvals[i], b->kwvals[i])) return 0;
     return 1;
 }
 
@@ -204,7 +254,7 @@ static uintptr_t making_hash(const brine_value *v) {
     const bobject *o = v->u.o;
     uint64_t h =
         0x9E3779B97F4A7C15u ^ o->make ^ ((uint64_t)o->nargs << 8) ^ ((uint64_t)o->nkw << 40);
-    h = (h ^ (uintptr_t)o->callable) * 0xff51afd7ed558ccdu;
+    h = (h ^ callable_hash(o->callable)) * 0xff51afd7ed558ccdu;
     for (uint32_t i = 0; i < o->nargs; i++)
         h = (h ^ arg_hash(o->args[i])) * 0xff51afd7ed558ccdu;
     for (uint32_t i = 0; i < o->nkw; i++)
@@ -236,6 +286,37 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
     return 0;
 }
 
+/* For x, discarded and the object that discarded node i copies: 1 when
+ * no earlier discarded node (outside the copy) reaches x, 0 when one does,
+ * -1 on failure. CPython leaves a popped copy only where x itself is being
+ * written when its arguments reach it; an earlier node that reaches x
+ * (through a state setter, say) writes it first, memoized, and the copy is
+ * then an object of its own. Only nodes written on their own before the
+ * root count: not setters, popped copies (written where their objects
+ * are), nodes a later discarded node or the root reaches (written there,
+ * inside[]), nor nodes the copy or x writes. */
+static int first_written_inside(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
+                                const brine_value **match, const uint8_t *inside,
+                                const ptrmap *from_root, size_t *budget) {
+    const ptrvec *dv = &e->doc->discarded;
+    for (size_t j = 0; j < i; j++) {
+        if (cls[j] == D_SETTER || match[j] || inside[j] || ptrmap_get(from_root, dv->items[j]))
+            continue;
+        const brine_value *d = dv->items[j];
+        int r = reaches(e, d, x, budget);
+        if (r <= 0) {
+            if (r < 0) return -1;
+            continue;
+        }
+        /* Unless the copy or x itself writes d (the decoder lists a
+         * persistent id's pid, made first, ahead of them). */
+        r = reaches(e, dv->items[i], d, budget);
+        if (r == 0) r = reaches(e, x, d, budget);
+        if (r <= 0) return r;
+    }
+    return 1;
+}
+
 /* Sorts out the twins among the D_TWIN candidates (chained from `twins`):
  * a candidate made like a written object x is x's popped copy (D_TWIN when
  * the root writes x, else D_SUBST with match[i] = x); the others are
@@ -247,7 +328,7 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
  * each round of decode and encode would write one more. */
 static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const size_t *next,
                        uint8_t *cls, const brine_value **match, const size_t *setter_at,
-                       const ptrmap *from_root) {
+                       const uint8_t *inside, const ptrmap *from_root) {
     const ptrvec *dv = &e->doc->discarded;
     ptrmap all, index; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
@@ -261,26 +342,44 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
             *slot = i + 1;
         if (rc == 0) rc = enc_mark_written(e, &all, dv->items[i]);
     }
+    size_t budget = 4 * all.n + 4096;
     for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++) {
         const brine_value *x = all.slots[s].key;
         if (!x || x->kind != BRINE_OBJECT) continue;
         const uint64_t *at = ptrmap_get(&index, x);
-        for (int pass = 0; pass < 2; pass++) {
+        for (int pass = 0; rc == 0 && pass < 2; pass++) {
             const uint64_t *head = ptrmap_get(pass ? stwins : twins, (const void *)making_hash(x));
             for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
+                const brine_value *d = dv->items[i - 1], *old = match[i - 1];
                 /* The written object is made before its popped copy. */
-                if (dv->items[i - 1] == x || (at && *at >= i) || !same_making(dv->items[i - 1], x))
+                if (d == x || (at && *at >= i) || !same_making(e, d, x)) continue;
+                if (!old) {
+                    match[i - 1] = x;
                     continue;
-                if (!match[i - 1] || ptrmap_get(from_root, x)) match[i - 1] = x;
+                }
+                /* Objects made alike (the root call(f, ()) and another
+                 * one): the copy is of one its arguments reach. */
+                int ro = reaches(e, d, old, &budget), rx = reaches(e, d, x, &budget);
+                if (ro < 0 || rx < 0) {
+                    rc = -1;
+                    break;
+                }
+                /* A tie: the copy follows the object made last (the
+                 * inner write), the later of two discarded objects; else
+                 * one the root writes. */
+                const uint64_t *oi = ptrmap_get(&index, old);
+                int later = oi && at ? *at > *oi : ptrmap_get(from_root, x) != NULL;
+                if (rx > ro || (rx == ro && later)) match[i - 1] = x;
             }
         }
     }
     /* A popped copy exists only when the arguments reach the object. */
-    size_t budget = 4 * all.n + 4096;
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         if (cls[i] != D_TWIN) continue;
         if (match[i]) {
             int r = reaches(e, dv->items[i], match[i], &budget);
+            if (r > 0 && !ptrmap_get(from_root, match[i]))
+                r = first_written_inside(e, i, match[i], cls, match, inside, from_root, &budget);
             if (r < 0) rc = -1;
             if (r <= 0) match[i] = NULL;
         }
@@ -310,15 +409,17 @@ int enc_plan_discarded(encoder *e) {
     ptrmap_init(&twins, &e->alloc);  /* making hash -> first candidate + 1 */
     ptrmap_init(&stwins, &e->alloc); /* the same for the setters */
     uint8_t *cls = arena_zalloc(&e->arena, dv->n);
+    uint8_t *inside = arena_zalloc(&e->arena, dv->n); /* a later node reaches it */
     size_t *next = arena_zalloc(&e->arena, dv->n * sizeof *next);
     size_t *setter_at = arena_zalloc(&e->arena, dv->n * sizeof *setter_at);
     const brine_value **match = arena_zalloc(&e->arena, dv->n * sizeof *match);
     e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
     e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
     e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
-    int rc = cls && next && setter_at && match && e->twin_next && e->setters && e->before_root
-                 ? enc_mark_written(e, &seen, e->doc->root)
-                 : enc_fail(e, BRINE_E_NOMEM, NULL);
+    int rc =
+        cls && inside && next && setter_at && match && e->twin_next && e->setters && e->before_root
+            ? enc_mark_written(e, &seen, e->doc->root)
+            : enc_fail(e, BRINE_E_NOMEM, NULL);
     int any_twin = 0;
     /* What the discarded nodes after the current one reach. CPython never
      * memoizes a setter call's result or a popped copy, so nothing written
@@ -334,6 +435,7 @@ int enc_plan_discarded(encoder *e) {
         }
         if (ptrmap_get(&later, d)) {
             cls[i] = D_BEFORE;
+            inside[i] = 1;
         } else if (is_setter(e, d, &seen)) {
             /* Walking backwards and prepending keeps the setters of one
              * object in the order they were made. */
@@ -369,19 +471,22 @@ int enc_plan_discarded(encoder *e) {
     }
     ptrmap_free(&later);
     if (rc == 0 && any_twin)
-        rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, &seen);
+        rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, inside, &seen);
     /* The decoder lists a discarded node ahead of later ones that reach it
      * (a call inside a persistent id's pid, an object in a setter's
      * state), as it was made first. Walking backwards, a node the root or
      * a later discarded node reaches is written there, not on its own. */
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
-        const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
+        int subst = cls[i] == D_SUBST;
+        const brine_value *d = subst ? match[i] : dv->items[i];
         if (cls[i] == D_ROOT) continue;
-        if ((cls[i] == D_BEFORE || cls[i] == D_SUBST) && ptrmap_get(&seen, d)) {
+        if ((cls[i] == D_BEFORE || subst) && ptrmap_get(&seen, d))
             cls[i] = D_COVERED;
-            continue;
-        }
-        rc = enc_mark_written(e, &seen, d);
+        else
+            rc = enc_mark_written(e, &seen, d);
+        /* x's outer write is made with its copy's arguments: what the
+         * copy reaches is written there, wherever x is. */
+        if (rc == 0 && subst) rc = enc_mark_written(e, &seen, dv->items[i]);
     }
     /* The others go before the root, save(node) POP, in their order; one
      * that an earlier one reaches is written inside it. */

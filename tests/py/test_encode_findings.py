@@ -353,7 +353,42 @@ def copy_with_newobj_shape():
     return s
 
 
+class NewEx:
+    """Made by copyreg.__newobj_ex__: below protocol 4 CPython writes
+    partial(cls.__new__, cls, *args, **kwargs)(), a new partial each time."""
+
+    def __call__(self, *args):
+        pass
+
+    def __reduce_ex__(self, proto):
+        return copyreg.__newobj_ex__, (NewEx, tuple(self.parts), {"k": 1})
+
+
+def copy_with_fresh_partial():
+    # x = NewEx(y) with y's state setter s = NewEx(x): x is written inside
+    # the setter call, and its popped outer copy calls another partial,
+    # made and set up like the one x calls (third campaign).
+    x, y, s = NewEx(), CallableReduce(), NewEx()
+    y.red = (f, (), 0, None, None, s)
+    s.parts, x.parts = [x], [y]
+    return x
+
+
+def copy_of_one_of_two():
+    # x = g() and y = g(), with g = f(c) and c's state setter x: x is written
+    # inside the setter call, so x and g have popped copies; the copy made
+    # like x is x's, not y's (x's arguments reach x, y's do not reach y).
+    x, y, g, c = FreshCall(), FreshCall(), CallableReduce(), CallableReduce()
+    x.fn, x.parts = g, []
+    y.fn, y.parts = g, []
+    g.red = (f, (c,))
+    c.red = (f, (), 0, None, None, x)
+    return [x, y]
+
+
 POPPED = [("popped copy with a persistent id", copy_with_persid(), range(6)),
+          ("popped copy of one of two made alike", copy_of_one_of_two(), range(6)),
+          ("popped copy calling a fresh partial", copy_with_fresh_partial(), range(6)),
           ("popped copy with a setter's shape", copy_with_setter_shape(), range(6)),
           ("popped copyreg.__newobj__ copy", copy_with_newobj_shape(), range(2))]
 

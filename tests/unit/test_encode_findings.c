@@ -277,6 +277,124 @@ static void test_reduction_global_ops(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_of_object_written_earlier(void) {
+    /* Root C([F]) with F = m.F, F.setstate(c); discarded, in order:
+     * g(F, F) with g.setitem([F], None), x(c, c) with x = F() (c's state
+     * setter) and y = F(). y is made like x and reaches it (F's state is c,
+     * c's setter is x), but g(F, F), written before y, writes F and x
+     * first: x is never written while its own arguments are, so y is no
+     * popped copy of x but an object of its own (before: the bytes of the
+     * decoded document differed at every protocol). */
+    brine_doc *doc = brine_doc_new(NULL);
+    brine_value *f = global(doc, "m", "F"), *c = brine_new_complex(doc, 1.0, 2.0);
+    brine_add_op(doc, f, BRINE_OP_SETSTATE, c, NULL);
+    brine_value *list = brine_new_list(doc);
+    brine_list_append(doc, list, f);
+    brine_doc_set_root(
+        doc, brine_new_object(doc, BRINE_MAKE_CALL, global(doc, "m", "C"), &list, 1, NULL));
+    brine_value *g = global(doc, "m", "g");
+    brine_add_op(doc, g, BRINE_OP_SETITEM, list, brine_new_none(doc));
+    brine_value *ff[2] = {f, f}, *cc[2] = {c, c};
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, g, ff, 2, NULL));
+    brine_value *x = brine_new_object(doc, BRINE_MAKE_CALL, f, NULL, 0, NULL);
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, x, cc, 2, NULL));
+    brine_doc_add_discarded(doc, brine_new_object(doc, BRINE_MAKE_CALL, f, NULL, 0, NULL));
+    for (int p = 0; p <= 5; p++) {
+        out o = {0};
+        brine_error err;
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
+static void test_copy_with_buffers(void) {
+    /* CPython 3.11: x = FreshCall() reducing to (f, (pb, [x])), pb a
+     * PickleBuffer of b"ab", pickle.dumps(x, 5, buffer_callback=lambda b:
+     * False). The outer copy of x is popped; its buffer is written out of
+     * band again (CPython memoizes no buffer) and reads back as another
+     * buffer, so the copy is made like x only up to its buffer (before:
+     * brine wrote the copy before the root). */
+    static const char want[] =
+        "\x80\x05\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x01"
+        "f\x94\x93\x94\x97\x98]\x94h\x02\x97\x98h\x03\x86\x94R\x94"
+        "a\x86\x94R0h\x05.";
+    static const uint8_t data[2] = {'a', 'b'};
+    brine_buffer bufs[2] = {{data, 2, 1}, {data, 2, 1}};
+    brine_decode_options dopts;
+    brine_decode_options_init(&dopts);
+    dopts.has_buffers = 1;
+    dopts.buffers = bufs;
+    dopts.nbuffers = 2;
+    brine_error err;
+    brine_doc *doc = brine_decode(want, sizeof want - 1, &dopts, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    out o = {0};
+    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
+    CHECK_EQ_MEM(o.p, o.n, want, sizeof want - 1);
+    free(o.p);
+    brine_doc_free(doc);
+}
+
+static void test_copy_args_written_with_it(void) {
+    /* brine's protocol 3 bytes for root C() with C.extend([L]), L = [S],
+     * S = set(), and discarded x = C(L, persid(L)), S's state setter, and
+     * x(L, L, L). x is written inside S's setter call and its outer copy
+     * popped; decoded, that copy is listed after the persistent ids its
+     * arguments made, and those were written again on their own, before
+     * the root (the copy is written by x's outer write, and so is what it
+     * reaches). */
+    static const char b[] =
+        "\x80\x03"
+        "c__main__\nC\nq\x00]q\x01"
+        "cbuiltins\nset\nq\x02]q\x03\x85q\x04Rq\x05h\x00h\x01h\x01Q\x86q\x06Rq"
+        "\x07h\x05h\x01\x86R0aah\x01h\x01Q\x86q\x08R0h\x07h\x01h\x01h\x01\x87q\tRq"
+        "\n0h\x00)Rq\x0b.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    check_fixed_point(&o, 3);
+}
+
+static void test_copy_after_inner_nodes(void) {
+    /* brine's protocol 3 bytes for root C() with C.extend([L, L, L]),
+     * L = [S], S = set(), and discarded x = new(C(L, L, persid(L)), ()),
+     * S's state setter, and x(). Both x and its class have popped copies;
+     * decoded, the persistent ids of the class's copy come ahead of x's
+     * copy and reach x, but they are written inside that copy, not before
+     * it: x's copy is still one (test_copy_of_object_written_earlier). */
+    static const char b[] =
+        "\x80\x03"
+        "c__main__\nC\nq\x00(]q\x01"
+        "cbuiltins\nset\nq\x02]q\x03\x85q\x04Rq\x05h\x00h\x01h\x01h\x01Q\x87q\x06Rq\x07)"
+        "\x81q\x08h\x05h\x01\x86R0ah\x01h\x01"
+        "eh\x01h\x01h\x01Q\x87q\x09R0h\x07)\x81"
+        "0h\x08)Rq\n0h\x00)Rq\x0b.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    check_fixed_point(&o, 3);
+}
+
+static void test_copy_of_latest_made(void) {
+    /* brine's protocol 0 bytes for discarded x = new(O, (new(K, (O,)),)),
+     * K = new(new(F, ...), (O, new(J, (O,)))) with J = new(F, ...) and
+     * F = frozenset, F.extend([O]), and new(J, (O,)) again: decoded,
+     * two discarded objects are made like a popped copy and reached from
+     * it. The copy is of the one made last (the inner write); the choice
+     * went with the hash walk's order, so the bytes changed on some runs. */
+    static const char b[] =
+        "ccopy_reg\n__newobj__\np0\n(c__builtin__\nfrozenset\np1\nc__builtin__\ngetattr\np2\n(c__"
+        "main__\nOuter\np3\nVInner\np4\ntp5\nRp6\ng0\ng6\ng0\n(g0\n(g0\n(g1\nc_"
+        "codecs\nencode\np7\n("
+        "V\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu000"
+        "0\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu0000\x5cu000"
+        "0\x5cu0000\np8\nVlatin1\np9\ntp10\nRp11\ng11\ntp12\nRp13\ng6\ng0\n(g0\n("
+        "g1\ng11\ng11\ntp14\nRp15\ng6\ntp16\nRp17\ntp18\nRp19\ng6\ntp20\nRp21\n\x86R0ag11\ng11\ntp2"
+        "2\nR0g15\n0g6\n.";
+    out o = {(uint8_t *)(uintptr_t)b, sizeof b - 1, 0};
+    for (int k = 0; k < 8; k++)
+        check_fixed_point(&o, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Recursion                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -319,6 +437,11 @@ int main(void) {
     TRUN(test_setter_shape_inside_discarded);
     TRUN(test_unreached_global);
     TRUN(test_reduction_global_ops);
+    TRUN(test_copy_of_object_written_earlier);
+    TRUN(test_copy_with_buffers);
+    TRUN(test_copy_args_written_with_it);
+    TRUN(test_copy_after_inner_nodes);
+    TRUN(test_copy_of_latest_made);
     TRUN(test_recursion);
     return TDONE();
 }
