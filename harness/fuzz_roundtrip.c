@@ -315,30 +315,45 @@ void fuzz_reach_free(fuzz_reach *r) {
     free(r);
 }
 
+enum { MAX_CANDIDATES = 128 };
+
+/* The nodes of the document (what the root and the discarded nodes reach)
+ * that `wanted` accepts, at most MAX_CANDIDATES of them into `out`; *capped
+ * is set when there were more. Returns how many were stored. */
+static size_t gather_nodes(const brine_doc *doc, int (*wanted)(const brine_value *),
+                           brine_value *out[MAX_CANDIDATES], int *capped) {
+    size_t n = 0;
+    *capped = 0;
+    fuzz_reach *all = fuzz_reach_new();
+    fuzz_reach_add(all, brine_doc_root(doc));
+    for (size_t i = 0, k = brine_doc_discarded_count(doc); i < k; i++)
+        fuzz_reach_add(all, brine_doc_discarded(doc, i));
+    const ptrset *seen = &all->w.seen;
+    for (size_t i = 0; i < seen->cap && !*capped; i++) {
+        const brine_value *v = seen->slot[i];
+        if (!v || !wanted(v)) continue;
+        if (n == MAX_CANDIDATES)
+            *capped = 1;
+        else
+            out[n++] = (brine_value *)(uintptr_t)v;
+    }
+    fuzz_reach_free(all);
+    return n;
+}
+
+static int is_object_or_persid(const brine_value *v) {
+    return brine_kind_of(v) == BRINE_OBJECT || brine_kind_of(v) == BRINE_PERSID;
+}
+
 /* Whether some object reaches itself through its callable or arguments, or
  * a persistent id through its pid:
  * CPython's save_reduce then writes it twice and pops the outer copy (the
  * "recursive reduce" case), so the decoded graph has one more object.
  * Quadratic, hence the cap (beyond it the answer is a conservative yes). */
 static int recursive_reduce(const brine_doc *doc) {
-    enum { MAX_OBJECTS = 128 };
-    brine_value *objs[MAX_OBJECTS];
-    size_t n = 0;
-    int capped = 0;
-    fuzz_reach *all = fuzz_reach_new();
-    fuzz_reach_add(all, brine_doc_root(doc));
-    for (size_t i = 0, k = brine_doc_discarded_count(doc); i < k; i++)
-        fuzz_reach_add(all, brine_doc_discarded(doc, i));
-    const ptrset *seen = &all->w.seen;
-    for (size_t i = 0; i < seen->cap && !capped; i++) {
-        const brine_value *v = seen->slot[i];
-        if (!v || (brine_kind_of(v) != BRINE_OBJECT && brine_kind_of(v) != BRINE_PERSID)) continue;
-        if (n == MAX_OBJECTS)
-            capped = 1;
-        else
-            objs[n++] = (brine_value *)(uintptr_t)v;
-    }
-    fuzz_reach_free(all);
+    brine_value *objs[MAX_CANDIDATES];
+    int capped;
+    size_t n = gather_nodes(doc, is_object_or_persid, objs, &capped);
     int found = capped;
     for (size_t i = 0; i < n && !found; i++) {
         fuzz_reach *r = fuzz_reach_new();
@@ -365,30 +380,18 @@ static int recursive_reduce(const brine_doc *doc) {
  * its items reaches itself: CPython then writes that persistent id in both
  * copies of the container, and the outer one is popped (see the header).
  * Quadratic like recursive_reduce, with the same cap. */
+static int container_with_persid_item(const brine_value *v) {
+    brine_kind kind = brine_kind_of(v);
+    if (kind != BRINE_TUPLE && kind != BRINE_FROZENSET && kind != BRINE_SET) return 0;
+    for (size_t j = 0, k = brine_len(v); j < k; j++)
+        if (brine_kind_of(brine_item(v, j)) == BRINE_PERSID) return 1;
+    return 0;
+}
+
 static int recursive_items(const brine_doc *doc) {
-    enum { MAX_CONTAINERS = 128 };
-    brine_value *objs[MAX_CONTAINERS];
-    size_t n = 0;
-    int capped = 0;
-    fuzz_reach *all = fuzz_reach_new();
-    fuzz_reach_add(all, brine_doc_root(doc));
-    for (size_t i = 0, k = brine_doc_discarded_count(doc); i < k; i++)
-        fuzz_reach_add(all, brine_doc_discarded(doc, i));
-    const ptrset *seen = &all->w.seen;
-    for (size_t i = 0; i < seen->cap && !capped; i++) {
-        const brine_value *v = seen->slot[i];
-        brine_kind kind = v ? brine_kind_of(v) : BRINE_NONE;
-        if (kind != BRINE_TUPLE && kind != BRINE_FROZENSET && kind != BRINE_SET) continue;
-        int persid_item = 0;
-        for (size_t j = 0, k = brine_len(v); j < k && !persid_item; j++)
-            persid_item = brine_kind_of(brine_item(v, j)) == BRINE_PERSID;
-        if (!persid_item) continue;
-        if (n == MAX_CONTAINERS)
-            capped = 1;
-        else
-            objs[n++] = (brine_value *)(uintptr_t)v;
-    }
-    fuzz_reach_free(all);
+    brine_value *objs[MAX_CANDIDATES];
+    int capped;
+    size_t n = gather_nodes(doc, container_with_persid_item, objs, &capped);
     int found = capped ? 3 : 0;
     for (size_t i = 0; i < n && found != 3; i++) {
         fuzz_reach *r = fuzz_reach_new();
