@@ -43,9 +43,10 @@ def _same(got, want):
         return False
 
 
-def _node_end(text, i):
-    """End of the value starting at text[i] (plain-data canonical text)."""
-    depth, quote = 0, False
+def _unquoted(text, i=0):
+    """The positions of text[i:] outside quoted strs (the quotes left out;
+    a backslash inside a quote escapes the next character)."""
+    quote = False
     while i < len(text):
         c = text[i]
         if quote:
@@ -55,7 +56,17 @@ def _node_end(text, i):
                 quote = False
         elif c == "'":
             quote = True
-        elif c in '([{':
+        else:
+            yield i
+        i += 1
+
+
+def _node_end(text, i):
+    """End of the value starting at text[i] (plain-data canonical text)."""
+    depth = 0
+    for i in _unquoted(text, i):
+        c = text[i]
+        if c in '([{':
             depth += 1
         elif c in ')]}':
             if depth == 0:
@@ -63,8 +74,7 @@ def _node_end(text, i):
             depth -= 1
         elif c in ',:\n' and depth == 0:
             return i
-        i += 1
-    return i
+    return len(text)
 
 
 def unshare(text):
@@ -76,21 +86,11 @@ def unshare(text):
     skipped, so a '*1' inside a string stays."""
     for _ in range(10000):
         m = None
-        quote, i = False, 0
-        while i < len(text):
-            c = text[i]
-            if quote:
-                if c == '\\':
-                    i += 1
-                elif c == "'":
-                    quote = False
-            elif c == "'":
-                quote = True
-            elif c == '&':
+        for i in _unquoted(text):
+            if text[i] == '&':
                 m = _LABEL.match(text, i)
                 if m:
                     break
-            i += 1
         if not m:
             return text
         start = m.end()
@@ -102,25 +102,16 @@ def unshare(text):
 
 
 def _replace_ref(text, n, node):
-    out, quote, i = [], False, 0
+    """text with every unquoted reference *n replaced by node."""
     ref = '*' + n
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == '\\':
-                out.append(text[i:i + 2])
-                i += 2
-                continue
-            if c == "'":
-                quote = False
-        elif c == "'":
-            quote = True
-        elif text.startswith(ref, i) and not text[i + len(ref):i + len(ref) + 1].isdigit():
+    out, last = [], 0
+    for i in _unquoted(text):
+        if i >= last and text.startswith(ref, i) and \
+                not text[i + len(ref):i + len(ref) + 1].isdigit():
+            out.append(text[last:i])
             out.append(node)
-            i += len(ref)
-            continue
-        out.append(c)
-        i += 1
+            last = i + len(ref)
+    out.append(text[last:])
     return ''.join(out)
 
 
