@@ -35,7 +35,6 @@ recomputed with oracle.walker otherwise.
 """
 
 import codecs
-import struct
 import sys
 
 # --- what the matchers look at --------------------------------------------------
@@ -71,6 +70,7 @@ class _View:
         self.reference = reference
         self._ops = None
         self._args = None
+        self._walk = False  # not walked yet; None when the walk failed
 
     def option(self, name):
         o = self.options
@@ -80,17 +80,25 @@ class _View:
             return o.get(name, _DEFAULTS[name])
         return getattr(o, name, _DEFAULTS[name])
 
+    def walk(self):
+        """oracle.walker's walk of the stream (made once), or None when it
+        failed."""
+        if self._walk is False:
+            from . import walker
+            try:
+                self._walk = walker.walk(self.data, self.option('extensions'))
+            except Exception:  # a matcher must never fail a comparison
+                self._walk = None
+        return self._walk
+
     @property
     def ops(self):
         """[(offset, name)] CPython executed (the reference's list, else the walker's)."""
         if self._ops is None:
             ops = getattr(self.reference, 'ops', None)
             if ops is None:
-                from . import walker
-                try:
-                    ops = walker.walk(self.data, self.option('extensions')).op_names()
-                except Exception:  # a matcher must never fail a comparison
-                    ops = []
+                w = self.walk()
+                ops = w.op_names() if w is not None else []
             self._ops = [tuple(x) for x in ops]
         return self._ops
 
@@ -105,13 +113,10 @@ class _View:
         the walker did not reach: it does not model every semantic error).
         A text argument comes with its newline; None past the end."""
         if self._args is None:
-            from . import walker
-            try:
-                w = walker.walk(self.data, self.option('extensions'))
-                self._args = {off: b''.join(self.data[a:b] for a, b in ranges)
-                              for (off, _), ranges in zip(w.ops, w.op_args)}
-            except Exception:  # a matcher must never fail a comparison
-                self._args = {}
+            w = self.walk()
+            self._args = {} if w is None else {
+                off: b''.join(self.data[a:b] for a, b in ranges)
+                for (off, _), ranges in zip(w.ops, w.op_args)}
         arg = self._args.get(offset)
         if arg is not None:
             return arg
@@ -141,15 +146,10 @@ def _memo_index(v, offset, name):
     """The index argument of the PUT / LONG_BINPUT at offset, or None."""
     if name not in ('LONG_BINPUT', 'PUT'):
         return None
+    from . import walker
     arg = v.arg_of(offset, name)
-    if arg is None:
-        return None
-    if name == 'LONG_BINPUT':
-        return struct.unpack('<I', arg)[0] if len(arg) == 4 else None
-    # CPython parses the line as a C string (PyLong_FromString): the number
-    # ends at the first NUL, and what follows it is ignored.
     try:
-        return int(arg.rstrip(b'\n').split(b'\0', 1)[0])
+        return walker.memo_index(0x72 if name == 'LONG_BINPUT' else 0x70, arg) if arg else None
     except ValueError:
         return None
 

@@ -21,7 +21,7 @@ memo entry: tuple items never move, and list items only ever get appended
 state are not found; see docs/known-differences.md.
 """
 
-from . import stubs
+from . import stubs, walker
 
 _MARK = 0x28
 _POP, _POP_MARK, _DUP = 0x30, 0x31, 0x32
@@ -54,13 +54,7 @@ _SHAPE = {
 
 def _memo_index(data, ranges, code):
     """The memo index argument of a GET/PUT family opcode."""
-    raw = b''.join(data[s:e] for s, e in ranges)
-    if code in (_BINGET, _BINPUT):
-        return raw[0]
-    if code in (_LONG_BINGET, _LONG_BINPUT):
-        return int.from_bytes(raw[:4], 'little')
-    # GET and PUT: the text line, which CPython reads up to a NUL byte.
-    return int(raw.split(b'\0', 1)[0].strip())
+    return walker.memo_index(code, b''.join(data[s:e] for s, e in ranges))
 
 
 class Tokens:

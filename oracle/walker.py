@@ -146,6 +146,22 @@ class Walk:
         return [(off, NAMES.get(code, '0x%02x' % code)) for off, code in self.ops]
 
 
+def memo_index(code, arg):
+    """The memo index a GET/PUT family opcode (its byte `code`) names, from
+    its argument bytes `arg` as read (a text line with or without its
+    newline, which CPython reads as a C string: up to the first NUL).
+    Raises ValueError when the argument holds no index."""
+    if code in (0x68, 0x71):  # BINGET, BINPUT
+        if len(arg) < 1:
+            raise ValueError('no index byte')
+        return arg[0]
+    if code in (0x6a, 0x72):  # LONG_BINGET, LONG_BINPUT
+        if len(arg) != 4:
+            raise ValueError('not a 4-byte index')
+        return int.from_bytes(arg, 'little')
+    return int(arg.split(b'\0', 1)[0].strip())
+
+
 def walk(data, extensions=None):
     """Walk `data` as the C unpickler reads it from io.BytesIO.
 
