@@ -276,11 +276,16 @@ static void enc_pop(encoder *e) {
 }
 
 /* enc_mark_reachable, and enc_mark_written when `written`: then every node
- * is visited, since a set with no items, say, reaches builtins.set. */
+ * is visited, since a set with no items, say, reaches builtins.set. A node
+ * new to seen gets the value seen->n: its place in the order of the walk,
+ * which depends on the graph alone, never on where the nodes are. */
 static int mark(encoder *e, ptrmap *seen, const brine_value *root, int written) {
     size_t n = 0, cap = 64;
     const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
-    if (!stack || !ptrmap_put(seen, root, NULL)) goto nomem;
+    int inserted;
+    uint64_t *slot = stack ? ptrmap_put(seen, root, &inserted) : NULL;
+    if (!slot) goto nomem;
+    if (inserted) *slot = seen->n;
     stack[n++] = root;
     while (n) {
         const brine_value *v = stack[--n], *globals[3];
@@ -289,9 +294,10 @@ static int mark(encoder *e, ptrmap *seen, const brine_value *root, int written) 
         if (nglobals < 0) goto fail;
         for (size_t i = 0; i < slots + (size_t)nglobals; i++) {
             const brine_value *c = i < slots ? graph_slot(v, i) : globals[i - slots];
-            int inserted;
             if (!c) continue;
-            if (!ptrmap_put(seen, c, &inserted)) goto nomem;
+            slot = ptrmap_put(seen, c, &inserted);
+            if (!slot) goto nomem;
+            if (inserted) *slot = seen->n;
             if (!inserted || (!written && !graph_nslots(c))) continue;
             if (n == cap) {
                 const brine_value **s =
