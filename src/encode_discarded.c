@@ -57,15 +57,16 @@ int enc_step_setter(encoder *e, size_t fi) {
     return out_write(e, tail, 3);
 }
 
-/* Whether x is reachable from d's callable, arguments or keyword arguments
- * (through no more than *budget nodes, which it uses up): 1, 0, or -1 on
- * allocation failure. A node's state setter calls count as its children:
- * they are written right after it; so do the globals of its reduction
- * (enc_reduce_globals). The budget keeps the checks of all discarded nodes
- * together linear in the size of the document. */
-static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
-    ptrmap seen;
-    ptrmap_init(&seen, &e->alloc);
+/* Walks what d's callable, arguments and keyword arguments reach (through
+ * no more than *budget nodes, which it uses up) into seen, stopping at x:
+ * 1 when x is reached, 0 when not, -1 on allocation failure. Nodes in
+ * `blocked` (NULL: none) are neither entered nor recorded. A node's state
+ * setter calls count as its children: they are written right after it; so
+ * do the globals of its reduction (enc_reduce_globals). The budget keeps
+ * the checks of all discarded nodes together linear in the size of the
+ * document. */
+static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *seen,
+                const ptrmap *blocked, size_t *budget) {
     size_t n = 0, cap = 64;
     int found = 0;
     const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
@@ -91,7 +92,8 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
             int inserted;
             if (!c) continue;
             if (c == x) found = 1;
-            if (!ptrmap_put(&seen, c, &inserted)) goto nomem;
+            if (blocked && ptrmap_get(blocked, c)) continue;
+            if (!ptrmap_put(seen, c, &inserted)) goto nomem;
             if (!inserted ||
                 (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c) && !enc_written_by_reduce(e, c)))
                 continue;
@@ -107,14 +109,40 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
         }
     }
     e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    ptrmap_free(&seen);
     return found;
 nomem:
     enc_fail(e, BRINE_E_NOMEM, NULL);
 fail:
     if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    ptrmap_free(&seen);
     return -1;
+}
+
+/* Whether x is reachable from d's callable, arguments or keyword arguments
+ * (the edges and budget of walk): 1, 0, or -1 on allocation failure. */
+static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
+    ptrmap seen;
+    ptrmap_init(&seen, &e->alloc);
+    int r = walk(e, d, x, &seen, NULL, budget);
+    ptrmap_free(&seen);
+    return r;
+}
+
+/* Whether d reaches x, an object whose arguments reach it, by a path that
+ * meets none of the nodes x's arguments reach before x: then d's write
+ * saves x before anything on x's own cycle is memoized, and x's outer copy
+ * is popped right there (1); else d writes a node of the cycle first, and
+ * x inside it, fetching that node from the memo (0). -1 on failure. A
+ * heuristic where d has paths of both kinds: save order decides, and the
+ * walk does not follow it. */
+static int enters_at(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
+    ptrmap cycle, seen;
+    ptrmap_init(&cycle, &e->alloc);
+    ptrmap_init(&seen, &e->alloc);
+    int r = walk(e, x, NULL, &cycle, NULL, budget);
+    if (r >= 0) r = walk(e, d, x, &seen, &cycle, budget);
+    ptrmap_free(&cycle);
+    ptrmap_free(&seen);
+    return r;
 }
 
 /* call(setter, (X, state)) with X written from the root by save_reduce:
@@ -136,12 +164,14 @@ static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen)
  * their occurrences is a node of its own, equal by value; nor are
  * persistent ids, so each one written is a new node around the same pid,
  * nor out-of-band buffers (without a buffer_callback), which all read back
- * as new buffers, alike but for read-only ones. */
+ * as new buffers, alike but for read-only ones, nor read-only views, each
+ * one a new view of its target. */
 static int same_atom(const encoder *e, const brine_value *a, const brine_value *b) {
     if (a == b) return 1;
     if (a->kind != b->kind) return 0;
     switch (a->kind) {
     case BRINE_PERSID: return same_atom(e, a->u.pid, b->u.pid);
+    case BRINE_READONLY_VIEW: return same_atom(e, a->u.view.target, b->u.view.target);
     case BRINE_PICKLEBUFFER:
         return !e->opts->buffer_callback && !((a->flags ^ b->flags) & VF_READONLY);
     case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
@@ -157,6 +187,7 @@ static int same_atom(const encoder *e, const brine_value *a, const brine_value *
 static uint64_t atom_hash(const brine_value *v) {
     switch (v->kind) {
     case BRINE_PERSID: return atom_hash(v->u.pid) * 0x100000001B3u + 3;
+    case BRINE_READONLY_VIEW: return atom_hash(v->u.view.target) * 0x100000001B3u + 5;
     case BRINE_PICKLEBUFFER: return (v->flags & VF_READONLY) + 4;
     case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
     case BRINE_INT:
@@ -287,14 +318,15 @@ static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
 }
 
 /* For x, discarded and the object that discarded node i copies: 1 when
- * no earlier discarded node (outside the copy) reaches x, 0 when one does,
- * -1 on failure. CPython leaves a popped copy only where x itself is being
- * written when its arguments reach it; an earlier node that reaches x
- * (through a state setter, say) writes it first, memoized, and the copy is
- * then an object of its own. Only nodes written on their own before the
- * root count: not setters, popped copies (written where their objects
- * are), nodes a later discarded node or the root reaches (written there,
- * inside[]), nor nodes the copy or x writes. */
+ * no earlier discarded node (outside the copy) reaches x, or the first one
+ * that does saves x before the rest of its cycle (enters_at), 0 when it
+ * does not, -1 on failure. CPython leaves a popped copy only where x itself
+ * is being written when its arguments reach it; an earlier node that
+ * reaches x through that cycle (a state setter, say) writes it memoized,
+ * and the copy is then an object of its own. Only nodes written on their
+ * own before the root count: not setters, popped copies (written where
+ * their objects are), nodes a later discarded node or the root reaches
+ * (written there, inside[]), nor nodes the copy or x writes. */
 static int first_written_inside(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
                                 const brine_value **match, const uint8_t *inside,
                                 const ptrmap *from_root, size_t *budget) {
@@ -312,7 +344,12 @@ static int first_written_inside(encoder *e, size_t i, const brine_value *x, cons
          * persistent id's pid, made first, ahead of them). */
         r = reaches(e, dv->items[i], d, budget);
         if (r == 0) r = reaches(e, x, d, budget);
-        if (r <= 0) return r;
+        if (r < 0) return r;
+        if (r > 0) continue;
+        /* d is written first and writes x: the copy is made inside d (and
+         * listed after it, d being made before its operations run) when
+         * d saves x before the rest of x's cycle. */
+        return enters_at(e, d, x, budget);
     }
     return 1;
 }

@@ -338,6 +338,68 @@ static void test_copy_with_buffers(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_with_readonly_views(void) {
+    /* CPython 3.11: x = FreshCall() reducing to (f, (r, pb)), pb a
+     * PickleBuffer of b"ab" (read-only), r reducing to (f, (), 0, None,
+     * None, x): x is written inside r's setter call, and the outer copy,
+     * call(f, (r, readonly(buffer))), has a setter's shape. Decoded with
+     * writable buffers, each READONLY_BUFFER makes a new read-only view,
+     * so the copy is made like x only up to its view (before: brine took
+     * the copy for r's second setter and wrote it as one). */
+    static const char want[] =
+        "\x80\x05\x95\x30\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x01"
+        "f\x94\x93\x94h\x02)R\x94h\x02h\x03\x97\x98\x86\x94R\x94h\x03K\x00\x86R0"
+        "\x97\x98\x86\x94R0h\x05.";
+    static const uint8_t data[2] = {'a', 'b'};
+    brine_buffer bufs[2] = {{data, 2, 0}, {data, 2, 0}};
+    brine_decode_options dopts;
+    brine_decode_options_init(&dopts);
+    dopts.has_buffers = 1;
+    dopts.buffers = bufs;
+    dopts.nbuffers = 2;
+    brine_error err;
+    brine_doc *doc = brine_decode(want, sizeof want - 1, &dopts, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    out o = {0};
+    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
+    CHECK_EQ_MEM(o.p, o.n, want, sizeof want - 1);
+    free(o.p);
+    brine_doc_free(doc);
+}
+
+static void test_copy_inside_earlier_discarded(void) {
+    /* x = call(g, ()) with g = m.G() and g's state setter x(g, 0): x's
+     * arguments reach x. The discarded a() (made before its ADD runs)
+     * writes x from its ADD operand, before g: the popped copy of x is
+     * made inside a() and listed after it. It was taken for an object of
+     * its own (an earlier discarded node reaches x) and written again
+     * before the root: one more call(g, ()) per round of decode + encode. */
+    static const char text[] = "root: call(&1 call(global('m', 'G'), ()), ())\n"
+                               "discarded: call(global('m', 'a'), ()).add(&2 call(*1, ()))\n"
+                               "discarded: call(*2, (*1, 0))\n"
+                               "discarded: call(*1, ())\n";
+    brine_error err;
+    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    for (int p = 0; p <= 5; p++) {
+        out o = {0}, t = {0};
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        brine_doc *back = brine_decode(o.p, o.n, NULL, NULL, &err);
+        CHECK(back != NULL);
+        if (back) {
+            CHECK_EQ_INT(brine_canon_write(back, out_cb, &t, &err), 0);
+            CHECK_EQ_MEM(t.p, t.n, text, sizeof text - 1);
+            brine_doc_free(back);
+        }
+        check_fixed_point(&o, p);
+        free(o.p);
+        free(t.p);
+    }
+    brine_doc_free(doc);
+}
+
 static void test_copy_args_written_with_it(void) {
     /* brine's protocol 3 bytes for root C() with C.extend([L]), L = [S],
      * S = set(), and discarded x = C(L, persid(L)), S's state setter, and
@@ -502,6 +564,8 @@ int main(void) {
     TRUN(test_reduction_global_ops);
     TRUN(test_copy_of_object_written_earlier);
     TRUN(test_copy_with_buffers);
+    TRUN(test_copy_with_readonly_views);
+    TRUN(test_copy_inside_earlier_discarded);
     TRUN(test_copy_args_written_with_it);
     TRUN(test_copy_after_inner_nodes);
     TRUN(test_copy_of_latest_made);
