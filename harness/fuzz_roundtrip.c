@@ -11,8 +11,10 @@
  *   encode(decode(B)) == B    when decode(B) prints T; else, D was not
  *                             in the decoder's form (next paragraph),
  *                             and the check moves to D' = decode(B):
- *                             B2 = encode(D') decodes to D' and
- *                             encode(decode(B2)) == B2.
+ *                             B2 = encode(D') must give
+ *                             encode(decode(B2)) == B2, or, where D' can
+ *                             be reshaped again (reshaped_again), the same
+ *                             one round later.
  *
  * Why D': the decoder lists discarded nodes in the order a stream makes
  * them and merges what a stream cannot keep apart; a document built
@@ -21,12 +23,14 @@
  * where the value is exactly representable, but two streams can decode to
  * the same D' (a popped memo fetch and a popped fresh write of a node that
  * nothing else shares read back alike), and only the form D' tells which
- * one the encoder writes. What must hold is that the encoder's output is a
- * fixed point from the first graph a decoder made: exactly what re-encoding
- * a CPython pickle needs. Two globals whose names map to the same Python 2
- * name (builtins.object and __builtin__.object with fix_imports below
- * protocol 3) are one such reshaping: they read back as one node.
- *
+ * one the encoder writes. What must hold is that the encoder's output
+ * becomes a fixed point once a decoder has made the graph: exactly what
+ * re-encoding a CPython pickle needs. A graph can be reshaped a second
+ * time only where it does not record what the stream did: the operations
+ * of a global (a log on the node, not placed among the other writes) and,
+ * below protocol 3 with fix_imports, two names that map to one Python 2
+ * name (builtins.object and __builtin__.object read back as one node).
+
  * "Exactly representable" is where pickle itself is lossy, so that the
  * check is strict everywhere else:
  *  - kinds without an opcode at p (complex always; bytes below 3; set and
@@ -80,7 +84,7 @@
 typedef struct scan {
     int complex_, bytes_, bytes1, set_, bytearray_, buffer_, global_, foldcall, nan_payload;
     int shared_persid, discarded;
-    int new_, new_kwargs, dotted_name, shared_name, persid, recursive;
+    int new_, new_kwargs, dotted_name, shared_name, persid, recursive, global_ops;
     int recursive_items; /* recursive_items(): bit 0 at every protocol, bit 1 below 4 */
 } scan;
 
@@ -223,6 +227,7 @@ static scan scan_doc(const brine_doc *doc) {
             size_t nl;
             const char *q = brine_global_name(v, &nl);
             if (memchr(q, '.', nl)) s.dotted_name = 1;
+            if (brine_nops(v)) s.global_ops = 1;
             push_ops(&w, v);
             break;
         }
@@ -468,8 +473,22 @@ static int exact_at(const scan *s, int p, brine_policy policy, int fix_imports) 
 /* For the NEXT_BUFFERs in the encoder's output: brine writes buffer nodes
  * out of band when there is no buffer callback (CPython's pickle.dumps
  * writes them in band), and decoding must not fail for want of buffers. */
-#define NBUFFERS 64
-static brine_buffer dummy_buffers[NBUFFERS];
+/* Empty buffers for the out-of-band buffers of a stream of n bytes: one
+ * per byte is enough (NEXT_BUFFER is one byte), and a fixed number is not,
+ * since no buffer is memoized: a buffer the graph shares is written once
+ * per reference. Grown, never freed (still reachable at exit). */
+static const brine_buffer *dummy_buffers(size_t n) {
+    static brine_buffer *bufs;
+    static size_t cap;
+    if (n > cap) {
+        brine_buffer *b = realloc(bufs, n * sizeof *b);
+        FUZZ_ASSERT(b, "out of memory for %zu buffers", n);
+        memset(b + cap, 0, (n - cap) * sizeof *b);
+        bufs = b;
+        cap = n;
+    }
+    return bufs;
+}
 
 /* Up to 120 bytes of b from `from`, as a C string literal body, for
  * messages; three rotating buffers so that one message can show three. */
@@ -494,6 +513,17 @@ static const char *hex(const fuzz_buf *b) {
     return hex_at(b, 0);
 }
 
+/* Whether a decoded graph D' can still be reshaped by one more encode and
+ * decode (see the header): the operations of a global are one log on the
+ * node, so the graph does not say where among the other writes they ran,
+ * nor which objects they made first (the decoder lists discarded objects
+ * in the order they were made); and below protocol 3 with fix_imports,
+ * two names that map to one Python 2 name read back as one global. */
+static int reshaped_again(const brine_doc *d, int p, int fix_imports) {
+    scan s = scan_doc(d);
+    return s.global_ops || (p < 3 && fix_imports && s.global_);
+}
+
 /* Where a and b first differ. */
 static size_t mismatch(const fuzz_buf *a, const fuzz_buf *b) {
     size_t i = 0;
@@ -508,8 +538,8 @@ static brine_doc *decode_back(const fuzz_buf *b, brine_policy policy, int fix_im
     o.policy = policy;
     o.fix_imports = fix_imports;
     o.has_buffers = 1;
-    o.buffers = dummy_buffers;
-    o.nbuffers = NBUFFERS;
+    o.buffers = dummy_buffers(b->n);
+    o.nbuffers = b->n;
     brine_error err;
     brine_doc *doc = brine_decode(b->p, b->n, &o, NULL, &err);
     FUZZ_ASSERT(doc,
@@ -597,28 +627,30 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
                 "prints D: %s then %s; %s",
                 p, hex_at(&b1, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0),
                 hex_at(&b2, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0), hex(&b1));
-            /* D was not in the decoder's form: from D' on, the strict
-             * checks (b1 becomes B2 = encode(D')). */
-            fuzz_buf t3 = {0};
-            brine_doc *d2 = decode_back(&b2, BRINE_POLICY_SYMBOLIC, cfg->fix_imports, p);
-            fuzz_canon(d2, &t3);
-            FUZZ_ASSERT(fuzz_buf_eq(&t2, &t3),
-                        "protocol %d: the decoded graph D' does not survive encode and decode: "
-                        "%.*s -> %.*s",
-                        p, (int)(t2.n < 400 ? t2.n : 400), t2.p, (int)(t3.n < 400 ? t3.n : 400),
-                        t3.p);
-            fuzz_buf_free(&t3);
-            brine_doc_free(sym);
-            sym = d2;
-            fuzz_buf t = b1;
-            b1 = b2;
-            b2 = t;
-            rc = encode(sym, p, cfg, &b2, &err);
-            FUZZ_ASSERT(rc == 0, "protocol %d: encoding the decoded encoder output fails: %s: %s",
-                        p, err.pyclass, err.msg);
+            /* D was not in the decoder's form: the check moves on to
+             * D' (b1 becomes B2 = encode(D')), or to D'' when D' can be
+             * reshaped once more (reshaped_again). */
+            int rounds = reshaped_again(sym, p, cfg->fix_imports) ? 2 : 1, skip = 0;
+            for (int r = 0; r < rounds && !fuzz_buf_eq(&b1, &b2) && !skip; r++) {
+                brine_doc *d2 = decode_back(&b2, BRINE_POLICY_SYMBOLIC, cfg->fix_imports, p);
+                brine_doc_free(sym);
+                sym = d2;
+                skip = recursive_reduce(sym) || (recursive_items(sym) & items_mask(p));
+                fuzz_buf t = b1;
+                b1 = b2;
+                b2 = t;
+                rc = encode(sym, p, cfg, &b2, &err);
+                FUZZ_ASSERT(rc == 0,
+                            "protocol %d: encoding the decoded encoder output fails: %s: %s", p,
+                            err.pyclass, err.msg);
+            }
+            if (skip) { /* as above: no fixed point to check */
+                brine_doc_free(sym);
+                continue;
+            }
         }
         FUZZ_ASSERT(fuzz_buf_eq(&b1, &b2),
-                    "protocol %d: encode(decode(B)) != B for B = encode(D'), D' the decoded graph: "
+                    "protocol %d: encode(decode(B)) != B for B = encode(D'), D' a decoded graph: "
                     "%s then %s; %s",
                     p, hex_at(&b1, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0),
                     hex_at(&b2, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0), hex(&b1));
