@@ -22,8 +22,9 @@
  *                       of APPENDS / SETITEMS / ADDITEMS
  *   encode_objects.c    globals, objects (REDUCE, NEWOBJ, NEWOBJ_EX), their
  *                       recorded operations
- *   encode_discarded.c  state setters, reduce twins and the other discarded
- *                       nodes
+ *   encode_discarded.c  state setters, reduce twins, the popped items of
+ *                       containers written twice, the other discarded nodes
+ *   encode_alike.c      when two nodes can be one object to the pickler
  *   encode_reduce.c     the reductions CPython uses for values that have no
  *                       opcode at the protocol (bytes, bytearray, set,
  *                       frozenset, complex, dotted names, NEW below 4),
@@ -361,6 +362,20 @@ int enc_step_setter(encoder *e, size_t fi);
  * their object), reduce twins (written by the recursion itself) and the
  * rest (written before the root). */
 int enc_plan_discarded(encoder *e);
+
+/* --- encode_alike.c --- */
+/* Whether a and b are one object as far as a stream can tell: the same
+ * node, or atoms CPython never memoizes (numbers, persistent ids,
+ * out-of-band buffers, read-only views) equal by value. */
+int enc_same_atom(const encoder *e, const brine_value *a, const brine_value *b);
+/* A hash of v that enc_same_atom keeps. */
+uint64_t enc_atom_hash(const brine_value *v);
+/* Whether objects d and x are made alike (callable, arguments, keyword
+ * arguments), as a popped copy is made like its object. */
+int enc_same_making(const encoder *e, const brine_value *d, const brine_value *x);
+/* A hash of how object v was made that enc_same_making keeps; never 0 (it
+ * is used as a ptrmap key). */
+uintptr_t enc_making_hash(const brine_value *v);
 
 /* --- encode_reduce.c --- */
 /* Whether save() writes v through save_reduce at this protocol: objects,

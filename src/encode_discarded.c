@@ -13,9 +13,10 @@
  * can look like a state setter call (CPython's TUPLE2 pair and the copy's
  * args tuple read back alike), and what the root reaches includes the
  * globals its reductions save, with their operations (enc_mark_written).
- * (The persistent ids in the popped copy of a tuple that reaches itself
- * are discarded too; they go before the root, and harness/fuzz_roundtrip.c
- * explains why that has no fixed point.)
+ * The outer copy of a tuple that reaches itself is popped too, and the
+ * persistent ids among its items (never memoized, so written in both
+ * copies) are left as discarded nodes: the encoder writes the tuple twice
+ * as well, so they are not written on their own (cover_popped_items).
  */
 #include <string.h>
 
@@ -159,140 +160,6 @@ static int is_setter(const encoder *e, const brine_value *d, const ptrmap *seen)
     return enc_written_by_reduce(e, x) && ptrmap_get(seen, x) != NULL;
 }
 
-/* Whether a and b are the same object to CPython's pickler as far as a
- * stream can tell: numbers, None and bools are never memoized, so each of
- * their occurrences is a node of its own, equal by value; nor are
- * persistent ids, so each one written is a new node around the same pid,
- * nor out-of-band buffers (without a buffer_callback), which all read back
- * as new buffers, alike but for read-only ones, nor read-only views, each
- * one a new view of its target. */
-static int same_atom(const encoder *e, const brine_value *a, const brine_value *b) {
-    if (a == b) return 1;
-    if (a->kind != b->kind) return 0;
-    switch (a->kind) {
-    case BRINE_PERSID: return same_atom(e, a->u.pid, b->u.pid);
-    case BRINE_READONLY_VIEW: return same_atom(e, a->u.view.target, b->u.view.target);
-    case BRINE_PICKLEBUFFER:
-        return !e->opts->buffer_callback && !((a->flags ^ b->flags) & VF_READONLY);
-    case BRINE_FLOAT: return a->u.fbits == b->u.fbits;
-    case BRINE_INT:
-        if ((a->flags ^ b->flags) & (VF_BIG | VF_NEG)) return 0;
-        if (!(a->flags & VF_BIG)) return a->u.i == b->u.i;
-        return a->u.big.n == b->u.big.n &&
-               memcmp(a->u.big.limbs, b->u.big.limbs, a->u.big.n * sizeof *a->u.big.limbs) == 0;
-    default: return 0;
-    }
-}
-
-static uint64_t atom_hash(const brine_value *v) {
-    switch (v->kind) {
-    case BRINE_PERSID: return atom_hash(v->u.pid) * 0x100000001B3u + 3;
-    case BRINE_READONLY_VIEW: return atom_hash(v->u.view.target) * 0x100000001B3u + 5;
-    case BRINE_PICKLEBUFFER: return (v->flags & VF_READONLY) + 4;
-    case BRINE_FLOAT: return v->u.fbits * 0x9E3779B97F4A7C15u + 1;
-    case BRINE_INT:
-        if (!(v->flags & VF_BIG)) return (uint64_t)v->u.i * 0x9E3779B97F4A7C15u + 2;
-        return v->u.big.limbs[0] * 0x9E3779B97F4A7C15u + v->u.big.n + (v->flags & VF_NEG);
-    default: return (uintptr_t)v;
-    }
-}
-
-/* Whether a and b can be the same argument of a reduce and of its popped
- * copy: the same object, or containers the __reduce__ made afresh for each
- * call (the list of set(list) below protocol 4, for one) with the same
- * items. */
-static int same_arg(const encoder *e, const brine_value *a, const brine_value *b) {
-    if (same_atom(e, a, b)) return 1;
-    if (a->kind != b->kind) return 0;
-    size_t n = graph_nslots(a);
-    if ((a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT) ||
-        n != graph_nslots(b))
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!same_atom(e, graph_slot(a, i), graph_slot(b, i))) return 0;
-    return 1;
-}
-
-static uint64_t arg_hash(const brine_value *v) {
-    if (v->kind != BRINE_LIST && v->kind != BRINE_TUPLE && v->kind != BRINE_DICT)
-        return atom_hash(v);
-    uint64_t h = v->kind * 0x100000001B3u + graph_nslots(v);
-    for (size_t i = 0; i < graph_nslots(v); i++)
-        h = (h ^ atom_hash(graph_slot(v, i))) * 0x100000001B3u;
-    return h;
-}
-
-/* Equal as far as a stream can tell, up to depth containers deep: atoms
- * by value, tuples, lists and dicts item by item, anything else itself. */
-static int alike(const encoder *e, const brine_value *a, const brine_value *b, int depth) {
-    if (same_atom(e, a, b)) return 1;
-    if (!depth || a->kind != b->kind ||
-        (a->kind != BRINE_LIST && a->kind != BRINE_TUPLE && a->kind != BRINE_DICT))
-        return 0;
-    size_t n = graph_nslots(a);
-    if (n != graph_nslots(b)) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!alike(e, graph_slot(a, i), graph_slot(b, i), depth - 1)) return 0;
-    return 1;
-}
-
-/* Whether callables a and b can be one callable to CPython: the same node,
- * or objects made and set up alike. A reduce can make its callable afresh
- * each time it runs: below protocol 4, new(C, args, kwargs) is
- * partial(C.__new__, C, *args, **kwargs)(), so the popped copy of a
- * recursive one calls another partial, with the same state. Depth 3
- * covers that state, (func, args, kwargs, None). */
-static int same_callable(const encoder *e, const brine_value *a, const brine_value *b) {
-    if (a == b) return 1;
-    if (a->kind != BRINE_OBJECT || b->kind != BRINE_OBJECT) return 0;
-    const bobject *p = a->u.o, *q = b->u.o;
-    size_t n = graph_nslots(a);
-    if (p->make != q->make || p->callable != q->callable || p->nargs != q->nargs ||
-        p->nkw != q->nkw || p->log.n != q->log.n || n != graph_nslots(b))
-        return 0;
-    for (uint32_t i = 0; i < p->log.n; i++)
-        if (p->log.ops[i].kind != q->log.ops[i].kind) return 0;
-    for (size_t i = 1; i < n; i++)
-        if (!alike(e, graph_slot(a, i), graph_slot(b, i), 3)) return 0;
-    return 1;
-}
-
-/* A hash of a callable that same_callable keeps: an object's is how it
- * was made, shallowly. */
-static uint64_t callable_hash(const brine_value *c) {
-    if (c->kind != BRINE_OBJECT) return (uintptr_t)c;
-    const bobject *o = c->u.o;
-    return ((uintptr_t)o->callable ^ ((uint64_t)o->make << 56) ^ ((uint64_t)o->nargs << 40) ^
-            o->log.n) *
-           0x9E3779B97F4A7C15u;
-}
-
-/* Made like x (same callable, arguments and keyword arguments). */
-static int same_making(const encoder *e, const brine_value *d, const brine_value *x) {
-    const bobject *a = d->u.o, *b = x->u.o;
-    if (a->make != b->make || a->nargs != b->nargs || a->nkw != b->nkw ||
-        !same_callable(e, a->callable, b->callable))
-        return 0;
-    for (uint32_t i = 0; i < a->nargs; i++)
-        if (!same_arg(e, a->args[i], b->args[i])) return 0;
-    for (uint32_t i = 0; i < a->nkw; i++)
-        if (a->kwkeys[i] != b->kwkeys[i] || !same_arg(e, a->kwvals[i], b->kwvals[i])) return 0;
-    return 1;
-}
-
-/* A hash of how an object node was made, never 0 (it is a ptrmap key). */
-static uintptr_t making_hash(const brine_value *v) {
-    const bobject *o = v->u.o;
-    uint64_t h =
-        0x9E3779B97F4A7C15u ^ o->make ^ ((uint64_t)o->nargs << 8) ^ ((uint64_t)o->nkw << 40);
-    h = (h ^ callable_hash(o->callable)) * 0xff51afd7ed558ccdu;
-    for (uint32_t i = 0; i < o->nargs; i++)
-        h = (h ^ arg_hash(o->args[i])) * 0xff51afd7ed558ccdu;
-    for (uint32_t i = 0; i < o->nkw; i++)
-        h = (h ^ (uintptr_t)o->kwkeys[i] ^ (arg_hash(o->kwvals[i]) << 1)) * 0xff51afd7ed558ccdu;
-    return (uintptr_t)(h ^ (h >> 31)) | 1;
-}
-
 /* What becomes of each discarded node. */
 enum {
     D_BEFORE,  /* written before the root: save(node) POP */
@@ -301,6 +168,7 @@ enum {
     D_SUBST,   /* the popped copy of a discarded object: write that object */
     D_COVERED, /* written where the root or another discarded node reaches it */
     D_ROOT,    /* the root reaches it: not discarded at all */
+    D_POPPED,  /* a persistent id popped with a container's outer copy */
 };
 
 /* Makes discarded node i the popped copy of x: D_TWIN when the root writes
@@ -392,11 +260,12 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
         if (x->kind != BRINE_OBJECT) continue;
         const uint64_t *at = ptrmap_get(&index, x);
         for (int pass = 0; rc == 0 && pass < 2; pass++) {
-            const uint64_t *head = ptrmap_get(pass ? stwins : twins, (const void *)making_hash(x));
+            const uint64_t *head =
+                ptrmap_get(pass ? stwins : twins, (const void *)enc_making_hash(x));
             for (size_t i = head ? (size_t)*head : 0; i; i = next[i - 1]) {
                 const brine_value *d = dv->items[i - 1], *old = match[i - 1];
                 /* The written object is made before its popped copy. */
-                if (d == x || (at && *at >= i) || !same_making(e, d, x)) continue;
+                if (d == x || (at && *at >= i) || !enc_same_making(e, d, x)) continue;
                 if (!old) {
                     match[i - 1] = x;
                     continue;
@@ -445,6 +314,109 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
     return rc;
 }
 
+/* A hash of persistent id p that pid_alike keeps, never 0 (a ptrmap key). */
+static uintptr_t pid_hash(const brine_value *p) {
+    const brine_value *pid = p->u.pid;
+    uint64_t h = 0xcbf29ce484222325u;
+    if (pid->kind == BRINE_STR)
+        for (size_t k = 0; k < pid->u.s.n; k++)
+            h = (h ^ (uint8_t)pid->u.s.p[k]) * 0x100000001B3u;
+    else
+        h = enc_atom_hash(p);
+    return (uintptr_t)(h ^ (h >> 29)) | 1;
+}
+
+/* Persistent ids a and b read back alike: enc_same_atom, or str pids with
+ * the same text (protocol 0 writes the pid as text, which reads back as a
+ * new str each time). */
+static int pid_alike(const encoder *e, const brine_value *a, const brine_value *b) {
+    if (enc_same_atom(e, a, b)) return 1;
+    const brine_value *p = a->u.pid, *q = b->u.pid;
+    return p->kind == BRINE_STR && q->kind == BRINE_STR && p->u.s.n == q->u.s.n &&
+           (!p->u.s.n || memcmp(p->u.s.p, q->u.s.p, p->u.s.n) == 0);
+}
+
+/* A tuple (or from protocol 4 a frozenset; below 4 it is a reduce, whose
+ * popped copy is a twin) that reaches itself through its items is written
+ * twice, as save_tuple writes it: the outer copy's items, the inner copy
+ * (memoized), then the outer copy is popped. Items are memo hits the
+ * second time, but for persistent ids, which the pickler never memoizes:
+ * each one that is an item is written in both copies, and the outer one
+ * reads back as a discarded persistent id. The encoder's recursion writes
+ * it again, so for each persistent id item of each such container one
+ * discarded persistent id alike it, not reached by anything, becomes
+ * D_POPPED: the last one made, as the container is written after the
+ * nodes before the root. A heuristic where the container is first entered
+ * from inside its own cycle, after what leads back to it is memoized: it
+ * is then written once, and a persistent id discarded on its own is taken
+ * for its outer copy's. -1 on failure. */
+static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
+    const ptrvec *dv = &e->doc->discarded;
+    ptrmap heads, all; /* pid_hash -> last candidate + 1; written nodes */
+    ptrmap_init(&heads, &e->alloc);
+    ptrmap_init(&all, &e->alloc);
+    size_t *prev = arena_zalloc(&e->arena, dv->n * sizeof *prev); /* earlier candidate + 1 */
+    int rc = prev ? 0 : enc_fail(e, BRINE_E_NOMEM, NULL), any = 0;
+    for (size_t i = 0; rc == 0 && i < dv->n; i++) {
+        const brine_value *d = dv->items[i];
+        if (cls[i] != D_BEFORE || inside[i] || d->kind != BRINE_PERSID) continue;
+        uint64_t *head = ptrmap_put(&heads, (const void *)pid_hash(d), NULL);
+        if (!head) {
+            rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+            break;
+        }
+        prev[i] = (size_t)*head;
+        *head = i + 1;
+        any = 1;
+    }
+    if (rc == 0 && any) rc = enc_mark_written(e, &all, e->doc->root);
+    for (size_t i = 0; rc == 0 && any && i < dv->n; i++)
+        rc = enc_mark_written(e, &all, dv->items[i]);
+    /* The containers in the order of the walk, not of the map's slots
+     * (which follow addresses): the choice must not change from run to run. */
+    const brine_value **order = NULL;
+    if (rc == 0 && any) {
+        order = arena_zalloc(&e->arena, all.n * sizeof *order);
+        if (!order) rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+    }
+    for (size_t s = 0; order && rc == 0 && all.slots && s <= all.mask; s++)
+        if (all.slots[s].key) order[all.slots[s].value - 1] = all.slots[s].key;
+    size_t budget = 4 * all.n + 4096;
+    for (size_t w = 0; order && rc == 0 && w < all.n; w++) {
+        const brine_value *c = order[w];
+        if (c->kind != BRINE_TUPLE && (c->kind != BRINE_FROZENSET || e->proto < 4)) continue;
+        size_t n = graph_nslots(c), k = 0;
+        while (k < n && (graph_slot(c, k)->kind != BRINE_PERSID ||
+                         !ptrmap_get(&heads, (const void *)pid_hash(graph_slot(c, k)))))
+            k++;
+        if (k == n) continue;
+        int r = reaches(e, c, c, &budget);
+        if (r < 0) rc = -1;
+        if (r <= 0) continue;
+        for (; k < n; k++) {
+            const brine_value *p = graph_slot(c, k);
+            uint64_t *head =
+                p->kind == BRINE_PERSID ? ptrmap_get(&heads, (const void *)pid_hash(p)) : NULL;
+            /* Unlink the last candidate alike p from its chain. */
+            for (size_t at = head ? (size_t)*head : 0, after = 0; at; at = prev[at - 1]) {
+                if (!pid_alike(e, p, dv->items[at - 1])) {
+                    after = at;
+                    continue;
+                }
+                if (after)
+                    prev[after - 1] = prev[at - 1];
+                else
+                    *head = prev[at - 1];
+                cls[at - 1] = D_POPPED;
+                break;
+            }
+        }
+    }
+    ptrmap_free(&heads);
+    ptrmap_free(&all);
+    return rc;
+}
+
 int enc_plan_discarded(encoder *e) {
     const ptrvec *dv = &e->doc->discarded;
     if (!dv->n) return 0;
@@ -484,7 +456,8 @@ int enc_plan_discarded(encoder *e) {
             /* Walking backwards and prepending keeps the setters of one
              * object in the order they were made. */
             uint64_t *head = ptrmap_put(&e->setter_of, setter_target(e, d->u.o), NULL);
-            uint64_t *made = head ? ptrmap_put(&stwins, (const void *)making_hash(d), NULL) : NULL;
+            uint64_t *made =
+                head ? ptrmap_put(&stwins, (const void *)enc_making_hash(d), NULL) : NULL;
             if (!made) {
                 rc = enc_fail(e, BRINE_E_NOMEM, NULL);
                 break;
@@ -501,7 +474,7 @@ int enc_plan_discarded(encoder *e) {
             /* A reduce whose object was written while saving its own
              * arguments leaves CPython's outer copy popped: the twin of
              * the written object, made from the same callable and args. */
-            uint64_t *head = ptrmap_put(&twins, (const void *)making_hash(d), NULL);
+            uint64_t *head = ptrmap_put(&twins, (const void *)enc_making_hash(d), NULL);
             if (!head) {
                 rc = enc_fail(e, BRINE_E_NOMEM, NULL);
                 break;
@@ -516,6 +489,7 @@ int enc_plan_discarded(encoder *e) {
     ptrmap_free(&later);
     if (rc == 0 && any_twin)
         rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, inside, &seen);
+    if (rc == 0) rc = cover_popped_items(e, cls, inside);
     /* The decoder lists a discarded node ahead of later ones that reach it
      * (a call inside a persistent id's pid, an object in a setter's
      * state), as it was made first. Walking backwards, a node the root or
@@ -523,7 +497,7 @@ int enc_plan_discarded(encoder *e) {
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
         int subst = cls[i] == D_SUBST;
         const brine_value *d = subst ? match[i] : dv->items[i];
-        if (cls[i] == D_ROOT) continue;
+        if (cls[i] == D_ROOT || cls[i] == D_POPPED) continue;
         if ((cls[i] == D_BEFORE || subst) && ptrmap_get(&seen, d))
             cls[i] = D_COVERED;
         else

@@ -405,12 +405,103 @@ def test_popped_copies():
                 check(again == got, "%s: not a fixed point: %r" % (what, again))
 
 
+# --------------------------------------------------------------------------
+# Containers that reach themselves with a persistent id among their items
+# --------------------------------------------------------------------------
+
+class StateSetter:
+    """A 6-tuple reduce with state self.state and state setter f."""
+
+    def __reduce__(self):
+        return f, (), self.state, None, None, f
+
+
+class SetterOf:
+    """A 6-tuple reduce whose state setter is self.setter (state 0)."""
+
+    def __reduce__(self):
+        return f, (), 0, None, None, self.setter
+
+
+def tuple_through_state(first):
+    # t = (P, y) with y's state t: save_tuple writes t's items, y's state
+    # writes t again (P once more) and the outer copy is popped, P with it.
+    y = StateSetter()
+    t = (PID, y) if first else (y, PID)
+    y.state = t
+    return t
+
+
+def tuple_through_list():
+    items = []
+    t = (PID, items)
+    items.append(t)
+    return t
+
+
+def frozenset_through_setter(kind):
+    # fs = frozenset({P, y}) with y's state setter reaching fs.
+    y = SetterOf()
+    fs = kind([PID, y])
+    y.setter = CallableReduce()
+    y.setter.red = (f, (fs,))
+    return fs
+
+
+def args_tuple_through_setter():
+    # x = f(y, P) with the args tuple shared (memoized) and y's state
+    # setter x: the args tuple is written inside the setter call, and the
+    # outer args tuple is popped with its P.
+    x, y = CallableReduce(), SetterOf()
+    x.red = (f, (y, PID))
+    y.setter = x
+    return x
+
+
+# (label, value, protocols, canonical text of the graph without the popped
+# persistent ids, or None)
+SELF_ITEMS = [
+    ("tuple (P, y), y's state the tuple", tuple_through_state(True), range(6),
+     "root: &1 (persid(%s), &2 call(&3 global('__main__', 'f'), ()))\n"
+     "discarded: call(*3, (*2, *1))\n"),
+    ("tuple (y, P), y's state the tuple", tuple_through_state(False), range(6), None),
+    ("tuple (P, [t])", tuple_through_list(), range(6),
+     "root: &1 (persid(%s), [*1])\n"),
+    ("frozenset {P, y}, y's setter reaching it", frozenset_through_setter(frozenset),
+     range(6), None),
+    ("set {P, y}, y's setter reaching it", frozenset_through_setter(set), range(6), None),
+    ("args tuple (y, P), y's setter its object", args_tuple_through_setter(), range(6),
+     "root: &1 call(&2 global('__main__', 'f'), (&3 call(*2, ()), persid(%s)))\n"
+     "discarded: call(*1, (*3, 0))\n"),
+]
+
+
+def test_self_items():
+    for label, value, protos, text in SELF_ITEMS:
+        for proto in protos:
+            what = "%s at protocol %d" % (label, proto)
+            want = dumps_pid(value, proto)
+            got, exc = brine_encode(brine_decode(want), proto)
+            check(got == want, "%s: CPython %r, brine %r %s" % (what, want, got, exc))
+            if got is not None:
+                again, exc = brine_encode(brine_decode(got), proto)
+                check(again == got, "%s: not a fixed point: %r" % (what, again))
+            if text is not None:
+                # The graph itself, as the canonical text writes it (one
+                # persistent id; the pid str is shared from protocol 1 on,
+                # where CPython memoizes it, but the text need not say so).
+                got, exc = brine_encode(text % "'p'", proto)
+                check(got == want, "%s, from text: CPython %r, brine %r %s" % (
+                    what, want, got, exc))
+
+
 def main():
     f.__module__ = "__main__"
     test_globals()
     test_recursion()
     test_new_setter()
     test_popped_copies()
+    test_self_items()
     for what in failures[:30]:
         print("FAIL", what)
     print("test_encode_findings: %d checks, %d failures" % (checks[0], len(failures)))
