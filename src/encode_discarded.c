@@ -497,7 +497,14 @@ int enc_plan_discarded(encoder *e) {
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
         int subst = cls[i] == D_SUBST;
         const brine_value *d = subst ? match[i] : dv->items[i];
-        if (cls[i] == D_ROOT || cls[i] == D_POPPED) continue;
+        if (cls[i] == D_ROOT) continue;
+        /* A popped persistent id is written again by the recursion, with
+         * what its pid holds: persistent ids nested in it (never
+         * memoized, so made afresh and listed ahead of it) come with it. */
+        if (cls[i] == D_POPPED) {
+            rc = enc_mark_written(e, &seen, d);
+            continue;
+        }
         if ((cls[i] == D_BEFORE || subst) && ptrmap_get(&seen, d))
             cls[i] = D_COVERED;
         else
