@@ -65,7 +65,7 @@
  *    one (POP_MARK, or POPs at protocol 0). Items are memo hits the second
  *    time, except persistent ids, which CPython never memoizes: each one
  *    that is an item is written, and loaded, twice, and the decoded graph
- *    has one more discarded persistent id than D (recursive_items).
+ *    has one more discarded persistent id than D (fuzz_recursive_items).
  *    "Through its items" includes state setter calls (save_reduce writes
  *    one right after its object): with fs = frozenset({pid, y}) and y's
  *    setter reaching fs, pickle.dumps writes the pid twice and pops the
@@ -77,80 +77,20 @@
  * brine_encode is being written; while it reports "not implemented" the
  * whole check is skipped.
  */
-#include "fuzz_common.h"
+#include "fuzz_walk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* --- one walk over the graph --------------------------------------------------- */
+/* --- what the graph holds ------------------------------------------------------ */
 
 typedef struct scan {
     int complex_, bytes_, bytes1, set_, bytearray_, buffer_, global_, foldcall, nan_payload;
     int shared_persid, discarded;
     int new_, new_kwargs, dotted_name, shared_name, persid, recursive, global_ops;
-    int recursive_items; /* recursive_items(): bit 0 at every protocol, bit 1 below 4 */
+    int recursive_items; /* fuzz_recursive_items(): bit 0 at every protocol, bit 1 below 4 */
 } scan;
-
-typedef struct ptrset {
-    const brine_value **slot;
-    size_t cap, n;
-} ptrset;
-
-static size_t ptr_hash(const brine_value *v, size_t cap) {
-    uintptr_t x = (uintptr_t)v;
-    x ^= x >> 17;
-    x *= (uintptr_t)0x9E3779B97F4A7C15ull;
-    return (size_t)(x >> 7) & (cap - 1);
-}
-
-/* Returns 1 when v was not in the set (and adds it). */
-static int ptrset_add(ptrset *s, const brine_value *v) {
-    if (2 * (s->n + 1) > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        const brine_value **slot = calloc(cap, sizeof *slot);
-        FUZZ_ASSERT(slot, "out of memory");
-        for (size_t i = 0; i < s->cap; i++) {
-            if (!s->slot[i]) continue;
-            size_t h = ptr_hash(s->slot[i], cap);
-            while (slot[h])
-                h = (h + 1) & (cap - 1);
-            slot[h] = s->slot[i];
-        }
-        free(s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    size_t h = ptr_hash(v, s->cap);
-    while (s->slot[h]) {
-        if (s->slot[h] == v) return 0;
-        h = (h + 1) & (s->cap - 1);
-    }
-    s->slot[h] = v;
-    s->n++;
-    return 1;
-}
-
-typedef struct walk {
-    ptrset seen;
-    brine_value **stack;
-    size_t n, cap;
-    int persid_again; /* a persistent id reached a second time */
-} walk;
-
-static void push(walk *w, brine_value *v) {
-    if (!v) return;
-    if (!ptrset_add(&w->seen, v)) {
-        if (brine_kind_of(v) == BRINE_PERSID) w->persid_again = 1;
-        return;
-    }
-    if (w->n == w->cap) {
-        w->cap = w->cap ? w->cap * 2 : 256;
-        w->stack = realloc(w->stack, w->cap * sizeof *w->stack);
-        FUZZ_ASSERT(w->stack, "out of memory");
-    }
-    w->stack[w->n++] = v;
-}
 
 static int name_is(const brine_value *g, const char *module, const char *name) {
     size_t ml, nl;
@@ -168,22 +108,13 @@ static int is_folded_global(const brine_value *g) {
     return name_is(g, "_codecs", "encode");
 }
 
-static void push_ops(walk *w, brine_value *v) {
-    for (size_t i = 0, n = brine_nops(v); i < n; i++) {
-        brine_value *a, *b;
-        brine_op(v, i, &a, &b);
-        push(w, a);
-        push(w, b);
-    }
-}
-
 static scan scan_doc(const brine_doc *doc) {
     scan s;
     memset(&s, 0, sizeof s);
-    walk w = {0};
-    push(&w, brine_doc_root(doc));
+    fuzz_walk w = {0};
+    fuzz_walk_push(&w, brine_doc_root(doc));
     for (size_t i = 0, n = brine_doc_discarded_count(doc); i < n; i++)
-        push(&w, brine_doc_discarded(doc, i));
+        fuzz_walk_push(&w, brine_doc_discarded(doc, i));
     while (w.n) {
         brine_value *v = w.stack[--w.n];
         size_t len;
@@ -218,12 +149,12 @@ static scan scan_doc(const brine_doc *doc) {
         case BRINE_TUPLE:
         case BRINE_LIST:
             for (size_t i = 0, n = brine_len(v); i < n; i++)
-                push(&w, brine_item(v, i));
+                fuzz_walk_push(&w, brine_item(v, i));
             break;
         case BRINE_DICT:
             for (size_t i = 0, n = brine_len(v); i < n; i++) {
-                push(&w, brine_dict_key(v, i));
-                push(&w, brine_dict_value(v, i));
+                fuzz_walk_push(&w, brine_dict_key(v, i));
+                fuzz_walk_push(&w, brine_dict_value(v, i));
             }
             break;
         case BRINE_GLOBAL: {
@@ -232,7 +163,7 @@ static scan scan_doc(const brine_doc *doc) {
             const char *q = brine_global_name(v, &nl);
             if (memchr(q, '.', nl)) s.dotted_name = 1;
             if (brine_nops(v)) s.global_ops = 1;
-            push_ops(&w, v);
+            fuzz_walk_push_ops(&w, v);
             break;
         }
 
@@ -242,197 +173,32 @@ static scan scan_doc(const brine_doc *doc) {
             if (brine_object_make(v) == BRINE_MAKE_NEW) s.new_ = 1;
             /* NEWOBJ_EX (0x92), even with no keywords. */
             if (brine_object_nkwargs(v) || brine_object_opcode(v) == 0x92) s.new_kwargs = 1;
-            push(&w, f);
+            fuzz_walk_push(&w, f);
             for (size_t i = 0, n = brine_object_nargs(v); i < n; i++)
-                push(&w, brine_object_arg(v, i));
+                fuzz_walk_push(&w, brine_object_arg(v, i));
             for (size_t i = 0, n = brine_object_nkwargs(v); i < n; i++) {
-                push(&w, brine_object_kwarg_key(v, i));
-                push(&w, brine_object_kwarg_value(v, i));
+                fuzz_walk_push(&w, brine_object_kwarg_key(v, i));
+                fuzz_walk_push(&w, brine_object_kwarg_value(v, i));
             }
-            push_ops(&w, v);
+            fuzz_walk_push_ops(&w, v);
             break;
         }
         case BRINE_PERSID:
             s.persid = 1;
-            push(&w, brine_persid_pid(v));
+            fuzz_walk_push(&w, brine_persid_pid(v));
             break;
         case BRINE_PICKLEBUFFER: s.buffer_ = 1; break;
         case BRINE_READONLY_VIEW:
             s.buffer_ = 1;
-            push(&w, brine_view_target(v));
+            fuzz_walk_push(&w, brine_view_target(v));
             break;
         default: break;
         }
     }
     s.shared_persid = w.persid_again;
     s.discarded = brine_doc_discarded_count(doc) > 0;
-    free(w.stack);
-    free(w.seen.slot);
+    fuzz_walk_free(&w);
     return s;
-}
-
-/* --- reachability (for fuzz_encode.c's discarded nodes) ------------------------ */
-
-struct fuzz_reach {
-    walk w;
-};
-
-fuzz_reach *fuzz_reach_new(void) {
-    fuzz_reach *r = calloc(1, sizeof *r);
-    FUZZ_ASSERT(r, "out of memory");
-    return r;
-}
-
-/* Marks v and everything it reaches (the same edges as the walk above). */
-void fuzz_reach_add(fuzz_reach *r, brine_value *v) {
-    walk *w = &r->w;
-    push(w, v);
-    while (w->n) {
-        brine_value *x = w->stack[--w->n];
-        switch (brine_kind_of(x)) {
-        case BRINE_TUPLE:
-        case BRINE_LIST:
-        case BRINE_SET:
-        case BRINE_FROZENSET:
-            for (size_t i = 0, n = brine_len(x); i < n; i++)
-                push(w, brine_item(x, i));
-            break;
-        case BRINE_DICT:
-            for (size_t i = 0, n = brine_len(x); i < n; i++) {
-                push(w, brine_dict_key(x, i));
-                push(w, brine_dict_value(x, i));
-            }
-            break;
-        case BRINE_GLOBAL: push_ops(w, x); break;
-        case BRINE_OBJECT:
-            push(w, brine_object_callable(x));
-            for (size_t i = 0, n = brine_object_nargs(x); i < n; i++)
-                push(w, brine_object_arg(x, i));
-            for (size_t i = 0, n = brine_object_nkwargs(x); i < n; i++) {
-                push(w, brine_object_kwarg_key(x, i));
-                push(w, brine_object_kwarg_value(x, i));
-            }
-            push_ops(w, x);
-            break;
-        case BRINE_PERSID: push(w, brine_persid_pid(x)); break;
-        case BRINE_READONLY_VIEW: push(w, brine_view_target(x)); break;
-        default: break;
-        }
-    }
-}
-
-int fuzz_reach_has(fuzz_reach *r, const brine_value *v) {
-    /* ptrset_add reports whether v was new; a probe must not insert. */
-    const ptrset *s = &r->w.seen;
-    if (!s->cap) return 0;
-    size_t h = ptr_hash(v, s->cap);
-    while (s->slot[h]) {
-        if (s->slot[h] == v) return 1;
-        h = (h + 1) & (s->cap - 1);
-    }
-    return 0;
-}
-
-void fuzz_reach_free(fuzz_reach *r) {
-    if (!r) return;
-    free(r->w.stack);
-    free(r->w.seen.slot);
-    free(r);
-}
-
-enum { MAX_CANDIDATES = 128 };
-
-/* The nodes of the document (what the root and the discarded nodes reach)
- * that `wanted` accepts, at most MAX_CANDIDATES of them into `out`; *capped
- * is set when there were more. Returns how many were stored. */
-static size_t gather_nodes(const brine_doc *doc, int (*wanted)(const brine_value *),
-                           brine_value *out[MAX_CANDIDATES], int *capped) {
-    size_t n = 0;
-    *capped = 0;
-    fuzz_reach *all = fuzz_reach_new();
-    fuzz_reach_add(all, brine_doc_root(doc));
-    for (size_t i = 0, k = brine_doc_discarded_count(doc); i < k; i++)
-        fuzz_reach_add(all, brine_doc_discarded(doc, i));
-    const ptrset *seen = &all->w.seen;
-    for (size_t i = 0; i < seen->cap && !*capped; i++) {
-        const brine_value *v = seen->slot[i];
-        if (!v || !wanted(v)) continue;
-        if (n == MAX_CANDIDATES)
-            *capped = 1;
-        else
-            out[n++] = (brine_value *)(uintptr_t)v;
-    }
-    fuzz_reach_free(all);
-    return n;
-}
-
-static int is_object_or_persid(const brine_value *v) {
-    return brine_kind_of(v) == BRINE_OBJECT || brine_kind_of(v) == BRINE_PERSID;
-}
-
-/* Whether some object reaches itself through its callable or arguments, or
- * a persistent id through its pid:
- * CPython's save_reduce then writes it twice and pops the outer copy (the
- * "recursive reduce" case), so the decoded graph has one more object.
- * Quadratic, hence the cap (beyond it the answer is a conservative yes). */
-static int recursive_reduce(const brine_doc *doc) {
-    brine_value *objs[MAX_CANDIDATES];
-    int capped;
-    size_t n = gather_nodes(doc, is_object_or_persid, objs, &capped);
-    int found = capped;
-    for (size_t i = 0; i < n && !found; i++) {
-        fuzz_reach *r = fuzz_reach_new();
-        if (brine_kind_of(objs[i]) == BRINE_PERSID) {
-            /* Not memoized by CPython: a cycle through it repeats it. */
-            fuzz_reach_add(r, brine_persid_pid(objs[i]));
-            found = fuzz_reach_has(r, objs[i]);
-            fuzz_reach_free(r);
-            continue;
-        }
-        fuzz_reach_add(r, brine_object_callable(objs[i]));
-        for (size_t j = 0, k = brine_object_nargs(objs[i]); j < k; j++)
-            fuzz_reach_add(r, brine_object_arg(objs[i], j));
-        for (size_t j = 0, k = brine_object_nkwargs(objs[i]); j < k; j++)
-            fuzz_reach_add(r, brine_object_kwarg_value(objs[i], j));
-        found = fuzz_reach_has(r, objs[i]);
-        fuzz_reach_free(r);
-    }
-    return found;
-}
-
-/* Whether a tuple or frozenset (bit 0) or a set (bit 1: it is only saved
- * twice below protocol 4, where it is set(list)) with a persistent id among
- * its items reaches itself: CPython then writes that persistent id in both
- * copies of the container, and the outer one is popped (see the header):
- * decode(encode(D)) is not D (exact_at), but it is a fixed point. Quadratic
- * like recursive_reduce, with the same cap. */
-static int container_with_persid_item(const brine_value *v) {
-    brine_kind kind = brine_kind_of(v);
-    if (kind != BRINE_TUPLE && kind != BRINE_FROZENSET && kind != BRINE_SET) return 0;
-    for (size_t j = 0, k = brine_len(v); j < k; j++)
-        if (brine_kind_of(brine_item(v, j)) == BRINE_PERSID) return 1;
-    return 0;
-}
-
-static int recursive_items(const brine_doc *doc) {
-    brine_value *objs[MAX_CANDIDATES];
-    int capped;
-    size_t n = gather_nodes(doc, container_with_persid_item, objs, &capped);
-    int found = capped ? 3 : 0;
-    for (size_t i = 0; i < n && found != 3; i++) {
-        fuzz_reach *r = fuzz_reach_new();
-        for (size_t j = 0, k = brine_len(objs[i]); j < k; j++)
-            fuzz_reach_add(r, brine_item(objs[i], j));
-        fuzz_reach_add_setters(r, doc);
-        if (fuzz_reach_has(r, objs[i])) found |= brine_kind_of(objs[i]) == BRINE_SET ? 2 : 1;
-        fuzz_reach_free(r);
-    }
-    return found;
-}
-
-/* The bits of recursive_items() that apply at protocol p. */
-static int items_mask(int p) {
-    return p < 4 ? 3 : 1;
 }
 
 /* Whether a global's module or name str carries a label in the canonical
@@ -461,7 +227,7 @@ static int shared_global_str(const fuzz_buf *text) {
 static int exact_at(const scan *s, int p, brine_policy policy, int fix_imports) {
     int folds = policy == BRINE_POLICY_BUILTINS;
     if (s->buffer_ || s->shared_persid || s->discarded || s->recursive) return 0;
-    if (s->recursive_items & items_mask(p)) return 0;
+    if (s->recursive_items & fuzz_items_mask(p)) return 0;
     if (s->complex_ && !folds) return 0;
     if (p < 3 && s->bytes_ && (!folds || s->bytes1)) return 0;
     if (p < 3 && s->global_ && fix_imports) return 0;
@@ -591,13 +357,13 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
              * more than a failing encode. */
             s = scan_doc(doc);
             s.shared_name = shared_global_str(text);
-            s.recursive = recursive_reduce(doc);
-            s.recursive_items = recursive_items(doc);
+            s.recursive = fuzz_recursive_reduce(doc);
+            s.recursive_items = fuzz_recursive_items(doc);
             scanned = 1;
             policy = s.foldcall ? BRINE_POLICY_SYMBOLIC : BRINE_POLICY_BUILTINS;
         }
         brine_doc *sym = decode_back(&b1, BRINE_POLICY_SYMBOLIC, cfg->fix_imports, p);
-        int sym_recursive = recursive_reduce(sym);
+        int sym_recursive = fuzz_recursive_reduce(sym);
         if (exact_at(&s, p, policy, cfg->fix_imports) && !sym_recursive) {
             brine_doc *d2 = policy == BRINE_POLICY_SYMBOLIC
                                 ? sym
@@ -611,9 +377,9 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
         }
         if (s.recursive || sym_recursive) {
             /* Each round writes the recursive object once more (see
-             * recursive_reduce): no fixed point to check. (A container
+             * fuzz_recursive_reduce): no fixed point to check. (A container
              * that reaches itself through its items has one: see
-             * recursive_items.) The decoded graph can be recursive when
+             * fuzz_recursive_items.) The decoded graph can be recursive when
              * D is not: a
              * global's op log is read back onto the global, so a call
              * whose arguments reach the global then reaches the ops, and
@@ -640,7 +406,7 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
                 brine_doc *d2 = decode_back(&b2, BRINE_POLICY_SYMBOLIC, cfg->fix_imports, p);
                 brine_doc_free(sym);
                 sym = d2;
-                skip = recursive_reduce(sym);
+                skip = fuzz_recursive_reduce(sym);
                 fuzz_buf t = b1;
                 b1 = b2;
                 b2 = t;
