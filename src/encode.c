@@ -170,6 +170,11 @@ static int write_put(encoder *e, uint64_t idx) {
     return out_write(e, b, 5);
 }
 
+int enc_note_recursed(encoder *e, const brine_value *node) {
+    if (!e->record_recursed || !node) return 0;
+    return ptrmap_put(e->recursed, node, NULL) ? 0 : enc_fail(e, BRINE_E_NOMEM, NULL);
+}
+
 int enc_memoize(encoder *e, const brine_value *node) {
     uint64_t idx = e->memo_len;
     if (node) {
@@ -435,28 +440,10 @@ static int run(encoder *e) {
     return 0;
 }
 
-int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_write_fn write,
-                 void *ctx, brine_error *err) {
-    brine_encode_options defaults;
-    if (!opts) {
-        brine_encode_options_init(&defaults);
-        opts = &defaults;
-    }
-    brine_clear_error(err);
-    if (!doc || !write) {
-        brine_set_error(err, BRINE_E_USAGE, "document and write callback are required", 0);
-        return -1;
-    }
-    if (!doc->root) {
-        brine_set_error(err, BRINE_E_USAGE, "the document has no root", 0);
-        return -1;
-    }
-    int proto = opts->protocol < 0 ? BRINE_HIGHEST_PROTOCOL : opts->protocol;
-    if (proto > BRINE_HIGHEST_PROTOCOL) {
-        brine_set_error(err, BRINE_E_ENCODE_VALUE, "pickle protocol must be <= 5", 0);
-        return -1;
-    }
-
+/* One pass of the encoder over the document, writing to write/ctx. */
+static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, int proto,
+                       brine_write_fn write, void *ctx, ptrmap *recursed, int record,
+                       brine_error *err) {
     encoder e;
     memset(&e, 0, sizeof e);
     e.doc = doc;
@@ -466,6 +453,8 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
     e.write = write;
     e.ctx = ctx;
     e.frame_start = NO_FRAME;
+    e.recursed = recursed;
+    e.record_recursed = record;
     ptrmap_init(&e.memo, &e.alloc);
     ptrmap_init(&e.active, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
@@ -499,4 +488,49 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
         return -1;
     }
     return 0;
+}
+
+static int write_nothing(void *ctx, const void *data, size_t len) {
+    (void)ctx;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_write_fn write,
+                 void *ctx, brine_error *err) {
+    brine_encode_options defaults;
+    if (!opts) {
+        brine_encode_options_init(&defaults);
+        opts = &defaults;
+    }
+    brine_clear_error(err);
+    if (!doc || !write) {
+        brine_set_error(err, BRINE_E_USAGE, "document and write callback are required", 0);
+        return -1;
+    }
+    if (!doc->root) {
+        brine_set_error(err, BRINE_E_USAGE, "the document has no root", 0);
+        return -1;
+    }
+    int proto = opts->protocol < 0 ? BRINE_HIGHEST_PROTOCOL : opts->protocol;
+    if (proto > BRINE_HIGHEST_PROTOCOL) {
+        brine_set_error(err, BRINE_E_ENCODE_VALUE, "pickle protocol must be <= 5", 0);
+        return -1;
+    }
+    /* A discarded persistent id can be the popped outer copy of an item of
+     * a tuple or frozenset that the encoder itself writes twice; which ones
+     * are written twice depends on the order of the whole save, so a first
+     * pass that writes nothing finds out (cover_popped_items). Only
+     * documents with discarded persistent ids pay for it. */
+    int persids = 0;
+    for (size_t i = 0; i < doc->discarded.n && !persids; i++)
+        persids = doc->discarded.items[i]->kind == BRINE_PERSID;
+    if (!persids) return encode_pass(doc, opts, proto, write, ctx, NULL, 0, err);
+    ptrmap recursed;
+    ptrmap_init(&recursed, &doc->arena.alloc);
+    int rc = encode_pass(doc, opts, proto, write_nothing, NULL, &recursed, 1, err);
+    if (rc == 0) rc = encode_pass(doc, opts, proto, write, ctx, &recursed, 0, err);
+    ptrmap_free(&recursed);
+    return rc;
 }

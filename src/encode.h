@@ -258,6 +258,12 @@ typedef struct encoder {
     size_t nsetters;
     const brine_value **before_root; /* discarded nodes written before the root */
     size_t nbefore;
+    /* Tuples and frozensets written twice (they reached themselves through
+     * their items): recorded by a first pass that writes nothing when the
+     * document has discarded persistent ids (record_recursed), read by the
+     * plan of the second (cover_popped_items). NULL when neither. */
+    ptrmap *recursed;
+    int record_recursed;
 
     brine_code code;
     const char *msg;
@@ -290,6 +296,10 @@ int out_boundary(encoder *e);
 int enc_memoize(encoder *e, const brine_value *node);
 /* The memo index of node, or -1 when it is not memoized. */
 int64_t enc_memo_index(const encoder *e, const brine_value *node);
+
+/* Records that the tuple or frozenset node was written twice, when the pass
+ * records that (encoder.recursed). 0, or -1 when out of memory. */
+int enc_note_recursed(encoder *e, const brine_value *node);
 /* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
 int enc_write_get(encoder *e, uint64_t index);
 

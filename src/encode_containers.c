@@ -137,6 +137,7 @@ int enc_step_tuple(encoder *e, size_t fi) {
     if (idx >= 0) {
         /* The tuple reached itself through its items and was written (and
          * memoized) there: drop what is on the stack and fetch that one. */
+        if (enc_note_recursed(e, f->node) < 0) return -1;
         if (counted) {
             for (size_t i = 0; i < n; i++)
                 if (out_byte(e, OP_POP) < 0) return -1;
@@ -247,6 +248,7 @@ int enc_step_frozenset(encoder *e, size_t fi) {
     int64_t idx = enc_memo_index(e, f->node);
     if (idx >= 0) {
         /* Recursive: the frozenset was written while saving its items. */
+        if (enc_note_recursed(e, f->node) < 0) return -1;
         if (out_byte(e, OP_POP_MARK) < 0) return -1;
         return enc_write_get(e, (uint64_t)idx);
     }

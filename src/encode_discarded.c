@@ -337,21 +337,23 @@ static int pid_alike(const encoder *e, const brine_value *a, const brine_value *
 }
 
 /* A tuple (or from protocol 4 a frozenset; below 4 it is a reduce, whose
- * popped copy is a twin) that reaches itself through its items is written
- * twice, as save_tuple writes it: the outer copy's items, the inner copy
- * (memoized), then the outer copy is popped. Items are memo hits the
+ * popped copy is a twin) that is written twice, as save_tuple writes one
+ * that reaches itself through its items: the outer copy's items, the inner
+ * copy (memoized), then the outer copy is popped. Items are memo hits the
  * second time, but for persistent ids, which the pickler never memoizes:
  * each one that is an item is written in both copies, and the outer one
  * reads back as a discarded persistent id. The encoder's recursion writes
  * it again, so for each persistent id item of each such container one
  * discarded persistent id alike it, not reached by anything, becomes
  * D_POPPED: the last one made, as the container is written after the
- * nodes before the root. A heuristic where the container is first entered
- * from inside its own cycle, after what leads back to it is memoized: it
- * is then written once, and a persistent id discarded on its own is taken
- * for its outer copy's. -1 on failure. */
+ * nodes before the root. Which containers are written twice is what a
+ * first pass of the encoder saw (e->recursed, brine_encode): reaching
+ * itself is not enough, since one first entered from inside its own cycle,
+ * after what leads back to it is memoized, is written once. -1 on
+ * failure. */
 static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
     const ptrvec *dv = &e->doc->discarded;
+    if (!e->recursed || e->record_recursed) return 0;
     ptrmap heads, all; /* pid_hash -> last candidate + 1; written nodes */
     ptrmap_init(&heads, &e->alloc);
     ptrmap_init(&all, &e->alloc);
@@ -381,7 +383,6 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
     }
     for (size_t s = 0; order && rc == 0 && all.slots && s <= all.mask; s++)
         if (all.slots[s].key) order[all.slots[s].value - 1] = all.slots[s].key;
-    size_t budget = 4 * all.n + 4096;
     for (size_t w = 0; order && rc == 0 && w < all.n; w++) {
         const brine_value *c = order[w];
         if (c->kind != BRINE_TUPLE && (c->kind != BRINE_FROZENSET || e->proto < 4)) continue;
@@ -390,9 +391,7 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
                          !ptrmap_get(&heads, (const void *)pid_hash(graph_slot(c, k)))))
             k++;
         if (k == n) continue;
-        int r = reaches(e, c, c, &budget);
-        if (r < 0) rc = -1;
-        if (r <= 0) continue;
+        if (!ptrmap_get(e->recursed, c)) continue; /* written once */
         for (; k < n; k++) {
             const brine_value *p = graph_slot(c, k);
             uint64_t *head =
