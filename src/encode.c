@@ -172,7 +172,11 @@ static int write_put(encoder *e, uint64_t idx) {
 
 int enc_note_recursed(encoder *e, const brine_value *node) {
     if (!e->record_recursed || !node) return 0;
-    return ptrmap_put(e->recursed, node, NULL) ? 0 : enc_fail(e, BRINE_E_NOMEM, NULL);
+    int inserted;
+    uint64_t *when = ptrmap_put(e->recursed, node, &inserted);
+    if (!when) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    if (inserted && e->writing_before) *when = e->before_index[e->writing_before - 1] + 1;
+    return 0;
 }
 
 int enc_memoize(encoder *e, const brine_value *node) {
@@ -393,8 +397,10 @@ static int step_root(encoder *e, size_t fi) {
     if (f->state == 0) {
         if (f->k < e->nbefore) {
             const brine_value *d = e->before_root[f->k++];
+            e->writing_before = f->k;
             return enc_push(e, EF_POP, d) ? 1 : -1;
         }
+        e->writing_before = 0;
         f->state = 1;
         int r = enc_save(e, e->doc->root);
         if (r) return r;

@@ -257,11 +257,16 @@ typedef struct encoder {
     esetter *setters;
     size_t nsetters;
     const brine_value **before_root; /* discarded nodes written before the root */
+    size_t *before_index;            /* their places in the discarded list */
     size_t nbefore;
+    size_t writing_before; /* 1 + which before_root node is being written, 0 after */
     /* Tuples and frozensets written twice (they reached themselves through
-     * their items): recorded by a first pass that writes nothing when the
-     * document has discarded persistent ids (record_recursed), read by the
-     * plan of the second (cover_popped_items). NULL when neither. */
+     * their items), each with 0 when that happened while the root was
+     * written, else 1 + the discarded-list index of the node written before
+     * the root at the time: recorded by a first pass that writes nothing
+     * when the document has discarded persistent ids (record_recursed),
+     * read by the plan of the second (cover_popped_items). NULL when
+     * neither. */
     ptrmap *recursed;
     int record_recursed;
 

@@ -391,14 +391,19 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
                          !ptrmap_get(&heads, (const void *)pid_hash(graph_slot(c, k)))))
             k++;
         if (k == n) continue;
-        if (!ptrmap_get(e->recursed, c)) continue; /* written once */
+        const uint64_t *when = ptrmap_get(e->recursed, c);
+        if (!when) continue; /* written once */
+        /* Written twice while the root was written (0), or while the
+         * discarded node at *when - 1 was, before the root: its popped
+         * items were made before that node. */
+        size_t limit = *when ? (size_t)*when - 1 : dv->n;
         for (; k < n; k++) {
             const brine_value *p = graph_slot(c, k);
             uint64_t *head =
                 p->kind == BRINE_PERSID ? ptrmap_get(&heads, (const void *)pid_hash(p)) : NULL;
-            /* Unlink the last candidate alike p from its chain. */
+            /* Unlink the last candidate alike p made before `limit`. */
             for (size_t at = head ? (size_t)*head : 0, after = 0; at; at = prev[at - 1]) {
-                if (!pid_alike(e, p, dv->items[at - 1])) {
+                if (at - 1 >= limit || !pid_alike(e, p, dv->items[at - 1])) {
                     after = at;
                     continue;
                 }
@@ -431,10 +436,11 @@ int enc_plan_discarded(encoder *e) {
     e->twin_next = arena_zalloc(&e->arena, dv->n * sizeof *e->twin_next);
     e->setters = arena_alloc(&e->arena, dv->n * sizeof *e->setters);
     e->before_root = arena_alloc(&e->arena, dv->n * sizeof *e->before_root);
-    int rc =
-        cls && inside && next && setter_at && match && e->twin_next && e->setters && e->before_root
-            ? enc_mark_written(e, &seen, e->doc->root)
-            : enc_fail(e, BRINE_E_NOMEM, NULL);
+    e->before_index = arena_alloc(&e->arena, dv->n * sizeof *e->before_index);
+    int rc = cls && inside && next && setter_at && match && e->twin_next && e->setters &&
+                     e->before_root && e->before_index
+                 ? enc_mark_written(e, &seen, e->doc->root)
+                 : enc_fail(e, BRINE_E_NOMEM, NULL);
     int any_twin = 0;
     /* What the discarded nodes after the current one reach. CPython never
      * memoizes a setter call's result or a popped copy, so nothing written
@@ -519,6 +525,7 @@ int enc_plan_discarded(encoder *e) {
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         const brine_value *d = cls[i] == D_SUBST ? match[i] : dv->items[i];
         if ((cls[i] != D_BEFORE && cls[i] != D_SUBST) || ptrmap_get(&written, d)) continue;
+        e->before_index[e->nbefore] = i;
         e->before_root[e->nbefore++] = d;
         rc = enc_mark_written(e, &written, d);
     }
