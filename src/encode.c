@@ -175,7 +175,15 @@ int enc_note_recursed(encoder *e, const brine_value *node) {
     int inserted;
     uint64_t *when = ptrmap_put(e->recursed, node, &inserted);
     if (!when) return enc_fail(e, BRINE_E_NOMEM, NULL);
-    if (inserted && e->writing_before) *when = e->before_index[e->writing_before - 1] + 1;
+    if (!inserted || !e->writing_before) return 0;
+    /* The discarded node being written, d, is made before its state and
+     * operations are written (and memoized then) but after its arguments
+     * (a persistent id: after its pid). The container's popped items are
+     * made at this point: before d if d is not made yet, else after it
+     * (cover_popped_items reads which). */
+    size_t k = e->writing_before - 1;
+    int made = enc_memo_index(e, e->before_root[k]) >= 0;
+    *when = 2 * ((uint64_t)e->before_index[k] + 1) + (uint64_t)made;
     return 0;
 }
 

@@ -262,8 +262,9 @@ typedef struct encoder {
     size_t writing_before; /* 1 + which before_root node is being written, 0 after */
     /* Tuples and frozensets written twice (they reached themselves through
      * their items), each with 0 when that happened while the root was
-     * written, else 1 + the discarded-list index of the node written before
-     * the root at the time: recorded by a first pass that writes nothing
+     * written, else 2 * (1 + the discarded-list index of the node written
+     * before the root at the time) + 1 if that node was made already:
+     * recorded by a first pass that writes nothing
      * when the document has discarded persistent ids (record_recursed),
      * read by the plan of the second (cover_popped_items). NULL when
      * neither. */

@@ -393,27 +393,35 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
         if (k == n) continue;
         const uint64_t *when = ptrmap_get(e->recursed, c);
         if (!when) continue; /* written once */
-        /* Written twice while the root was written (0), or while the
-         * discarded node at *when - 1 was, before the root: its popped
-         * items were made before that node. */
-        size_t limit = *when ? (size_t)*when - 1 : dv->n;
+        /* Where its popped items were made (enc_note_recursed): 0, while
+         * the root was written: after every node before the root, so the
+         * last alike ones; else 2 * (i + 1) + made for the discarded node
+         * i being written then: before it (the last alike ones before i)
+         * or, when i was made already, right after it (the first alike
+         * ones after i). */
+        uint64_t where = *when;
+        int after_i = (int)(where & 1);
+        size_t i = where ? (size_t)(where >> 1) - 1 : dv->n;
         for (; k < n; k++) {
             const brine_value *p = graph_slot(c, k);
             uint64_t *head =
                 p->kind == BRINE_PERSID ? ptrmap_get(&heads, (const void *)pid_hash(p)) : NULL;
-            /* Unlink the last candidate alike p made before `limit`. */
-            for (size_t at = head ? (size_t)*head : 0, after = 0; at; at = prev[at - 1]) {
-                if (at - 1 >= limit || !pid_alike(e, p, dv->items[at - 1])) {
-                    after = at;
-                    continue;
-                }
-                if (after)
-                    prev[after - 1] = prev[at - 1];
-                else
-                    *head = prev[at - 1];
-                cls[at - 1] = D_POPPED;
-                break;
+            /* The chain runs from the last candidate made to the first. */
+            size_t pick = 0, pick_before = 0;
+            for (size_t at = head ? (size_t)*head : 0, before = 0; at;
+                 before = at, at = prev[at - 1]) {
+                int ok = after_i ? at - 1 > i : at - 1 < i;
+                if (!ok || !pid_alike(e, p, dv->items[at - 1])) continue;
+                pick = at;
+                pick_before = before;
+                if (!after_i) break; /* the last one before i */
             }
+            if (!pick) continue;
+            if (pick_before)
+                prev[pick_before - 1] = prev[pick - 1];
+            else
+                *head = prev[pick - 1];
+            cls[pick - 1] = D_POPPED;
         }
     }
     ptrmap_free(&heads);
