@@ -58,14 +58,31 @@ int enc_step_setter(encoder *e, size_t fi) {
     return out_write(e, tail, 3);
 }
 
+/* How many of v's slots the pickler saves before it memoizes v: a
+ * reduce's callable and arguments, a tuple's or frozenset's items and,
+ * below protocol 4, a set's (a reduce of a new list), a persistent id's
+ * pid (never memoized); none of a list's, dict's or global's, nor an
+ * object's operations. */
+static size_t slots_before_memo(const encoder *e, const brine_value *v) {
+    switch (v->kind) {
+    case BRINE_OBJECT: return graph_nslots(v) - 2 * (size_t)v->u.o->log.n;
+    case BRINE_SET: return e->proto < 4 ? graph_nslots(v) : 0;
+    case BRINE_TUPLE:
+    case BRINE_FROZENSET:
+    case BRINE_PERSID: return graph_nslots(v);
+    default: return 0;
+    }
+}
+
 /* Walks what d's callable, arguments and keyword arguments reach (through
  * no more than *budget nodes, which it uses up) into seen, stopping at x:
- * 1 when x is reached, 0 when not, -1 on allocation failure. Nodes in
- * `blocked` (NULL: none) are neither entered nor recorded. A node's state
- * setter calls count as its children: they are written right after it; so
- * do the globals of its reduction (enc_reduce_globals). The budget keeps
- * the checks of all discarded nodes together linear in the size of the
- * document. */
+ * 1 when x is reached, 0 when not, -1 on allocation failure. From a node
+ * in `blocked` (NULL: none) the walk goes on only through what is saved
+ * before the node is memoized (slots_before_memo, its reduction's
+ * globals): the rest finds it memoized. A node's state setter calls count
+ * as its children: they are written right after it; so do the globals of
+ * its reduction (enc_reduce_globals). The budget keeps the checks of all
+ * discarded nodes together linear in the size of the document. */
 static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *seen,
                 const ptrmap *blocked, size_t *budget) {
     size_t n = 0, cap = 64;
@@ -77,8 +94,10 @@ static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *
         const brine_value *v = stack[--n], *globals[3];
         int nglobals = enc_reduce_globals(e, v, globals);
         if (nglobals < 0) goto fail;
-        size_t own = graph_nslots(v), slots = own + (size_t)nglobals;
-        const uint64_t *head = ptrmap_get(&e->setter_of, v);
+        int early = blocked && ptrmap_get(blocked, v);
+        size_t own = early ? slots_before_memo(e, v) : graph_nslots(v);
+        size_t slots = own + (size_t)nglobals;
+        const uint64_t *head = early ? NULL : ptrmap_get(&e->setter_of, v);
         size_t setter = head ? (size_t)*head : 0;
         for (size_t i = 0; (i < slots || setter) && !found; i++) {
             const brine_value *c;
@@ -93,7 +112,6 @@ static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *
             int inserted;
             if (!c) continue;
             if (c == x) found = 1;
-            if (blocked && ptrmap_get(blocked, c)) continue;
             if (!ptrmap_put(seen, c, &inserted)) goto nomem;
             if (!inserted ||
                 (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c) && !enc_written_by_reduce(e, c)))
@@ -129,10 +147,11 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
 }
 
 /* Whether d reaches x, an object whose arguments reach it, by a path that
- * meets none of the nodes x's arguments reach before x: then d's write
- * saves x before anything on x's own cycle is memoized, and x's outer copy
- * is popped right there (1); else d writes a node of the cycle first, and
- * x inside it, fetching that node from the memo (0). -1 on failure. A
+ * goes through the nodes x's arguments reach only by what they save before
+ * they are memoized (a reduce's callable, say): then d's write saves x
+ * before anything on x's own cycle is memoized, and x's outer copy is
+ * popped right there (1); else d writes a node of the cycle first, and x
+ * inside it, fetching that node from the memo (0). -1 on failure. A
  * heuristic where d has paths of both kinds: save order decides, and the
  * walk does not follow it. */
 static int enters_at(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {

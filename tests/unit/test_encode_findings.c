@@ -401,6 +401,32 @@ static void test_copy_inside_earlier_discarded(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_entered_through_cycle(void) {
+    /* x = new(C, (r,)) with r = C() and r's state setter C(x, g), g =
+     * call(x, ()): x's arguments reach x and g. The discarded D() (made
+     * before its ADD runs) writes call(g, ()), so g, so x: g is on x's
+     * cycle, but a reduce is memoized after its callable, so x is still
+     * written afresh there and its outer copy popped inside D(). The copy
+     * was taken for an object of its own (enters_at stopped at g) and
+     * written again before the root: one more per round of decode +
+     * encode, at every protocol (encode-twin-through-callable). */
+    static const char text[] =
+        "root: &1 call(&2 global('m', 'C'), ())\n"
+        "discarded: call(global('m', 'D'), ()).add(call(&3 call(&4 new(*2, (*1,)), ()), ()))\n"
+        "discarded: call(call(*2, (*4, *3)), (*1, 0))\n";
+    brine_error err;
+    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    for (int p = 0; p <= 5; p++) {
+        out o = {0};
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
 static void test_copy_args_written_with_it(void) {
     /* brine's protocol 3 bytes for root C() with C.extend([L]), L = [S],
      * S = set(), and discarded x = C(L, persid(L)), S's state setter, and
@@ -602,6 +628,7 @@ int main(void) {
     TRUN(test_copy_with_buffers);
     TRUN(test_copy_with_readonly_views);
     TRUN(test_copy_inside_earlier_discarded);
+    TRUN(test_copy_entered_through_cycle);
     TRUN(test_copy_args_written_with_it);
     TRUN(test_copy_after_inner_nodes);
     TRUN(test_copy_of_latest_made);
