@@ -171,19 +171,33 @@ static int write_put(encoder *e, uint64_t idx) {
 }
 
 int enc_note_recursed(encoder *e, const brine_value *node) {
-    if (!e->record_recursed || !node) return 0;
-    int inserted;
-    uint64_t *when = ptrmap_put(e->recursed, node, &inserted);
-    if (!when) return enc_fail(e, BRINE_E_NOMEM, NULL);
-    if (!inserted || !e->writing_before) return 0;
-    /* The discarded node being written, d, is made before its state and
-     * operations are written (and memoized then) but after its arguments
-     * (a persistent id: after its pid). The container's popped items are
-     * made at this point: before d if d is not made yet, else after it
-     * (cover_popped_items reads which). */
-    size_t k = e->writing_before - 1;
-    int made = enc_memo_index(e, e->before_root[k]) >= 0;
-    *when = 2 * ((uint64_t)e->before_index[k] + 1) + (uint64_t)made;
+    if (!e->record_popped || !node) return 0;
+    uint64_t where = 0;
+    if (e->writing_before) {
+        /* The discarded node being written, d, is made before its state
+         * and operations are written (and memoized then) but after its
+         * arguments (a persistent id: after its pid). The outer copy's
+         * items were made at this point: before d if d is not made yet,
+         * else after it (cover_popped_items reads which). */
+        size_t k = e->writing_before - 1;
+        int made = enc_memo_index(e, e->before_root[k]) >= 0;
+        where = 2 * ((uint64_t)e->before_index[k] + 1) + (uint64_t)made;
+    }
+    epopvec *v = e->popped;
+    for (size_t i = 0, n = graph_nslots(node); i < n; i++) {
+        const brine_value *item = graph_slot(node, i);
+        if (item->kind != BRINE_PERSID) continue;
+        if (v->n == v->cap) {
+            size_t cap = v->cap ? 2 * v->cap : 16;
+            epopped *t = v->items ? e->alloc.realloc(e->alloc.ctx, v->items, v->cap * sizeof *t,
+                                                     cap * sizeof *t)
+                                  : e->alloc.malloc(e->alloc.ctx, cap * sizeof *t);
+            if (!t) return enc_fail(e, BRINE_E_NOMEM, NULL);
+            v->items = t;
+            v->cap = cap;
+        }
+        v->items[v->n++] = (epopped){item, where};
+    }
     return 0;
 }
 
@@ -456,7 +470,7 @@ static int run(encoder *e) {
 
 /* One pass of the encoder over the document, writing to write/ctx. */
 static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, int proto,
-                       brine_write_fn write, void *ctx, ptrmap *recursed, int record,
+                       brine_write_fn write, void *ctx, epopvec *popped, int record,
                        brine_error *err) {
     encoder e;
     memset(&e, 0, sizeof e);
@@ -467,8 +481,8 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.write = write;
     e.ctx = ctx;
     e.frame_start = NO_FRAME;
-    e.recursed = recursed;
-    e.record_recursed = record;
+    e.popped = popped;
+    e.record_popped = record;
     ptrmap_init(&e.memo, &e.alloc);
     ptrmap_init(&e.active, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
@@ -541,10 +555,11 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
     for (size_t i = 0; i < doc->discarded.n && !persids; i++)
         persids = doc->discarded.items[i]->kind == BRINE_PERSID;
     if (!persids) return encode_pass(doc, opts, proto, write, ctx, NULL, 0, err);
-    ptrmap recursed;
-    ptrmap_init(&recursed, &doc->arena.alloc);
-    int rc = encode_pass(doc, opts, proto, write_nothing, NULL, &recursed, 1, err);
-    if (rc == 0) rc = encode_pass(doc, opts, proto, write, ctx, &recursed, 0, err);
-    ptrmap_free(&recursed);
+    epopvec popped = {0};
+    int rc = encode_pass(doc, opts, proto, write_nothing, NULL, &popped, 1, err);
+    if (rc == 0) rc = encode_pass(doc, opts, proto, write, ctx, &popped, 0, err);
+    if (popped.items)
+        doc->arena.alloc.free(doc->arena.alloc.ctx, popped.items,
+                              popped.cap * sizeof *popped.items);
     return rc;
 }

@@ -209,6 +209,17 @@ typedef struct esetter {
     size_t next;             /* next setter of the same object + 1, or 0 */
 } esetter;
 
+/* A persistent id popped with a container's outer copy (encoder.popped). */
+typedef struct epopped {
+    const brine_value *pid; /* the container's item */
+    uint64_t where;
+} epopped;
+
+typedef struct epopvec {
+    epopped *items;
+    size_t n, cap;
+} epopvec;
+
 typedef struct encoder {
     const brine_doc *doc;
     const brine_encode_options *opts;
@@ -260,16 +271,15 @@ typedef struct encoder {
     size_t *before_index;            /* their places in the discarded list */
     size_t nbefore;
     size_t writing_before; /* 1 + which before_root node is being written, 0 after */
-    /* Tuples and frozensets written twice (they reached themselves through
-     * their items), each with 0 when that happened while the root was
-     * written, else 2 * (1 + the discarded-list index of the node written
-     * before the root at the time) + 1 if that node was made already:
-     * recorded by a first pass that writes nothing
-     * when the document has discarded persistent ids (record_recursed),
-     * read by the plan of the second (cover_popped_items). NULL when
-     * neither. */
-    ptrmap *recursed;
-    int record_recursed;
+    /* The persistent ids written as items of the outer copy of a tuple or
+     * frozenset written twice (popped with it), in order, each with where:
+     * 0 while the root was written, else 2 * (1 + the discarded-list index
+     * of the node being written before the root) + 1 if that node was made
+     * already. Recorded by a first pass that writes nothing when the
+     * document has discarded persistent ids (record_popped), read by the
+     * plan of the second (cover_popped_items). NULL when neither. */
+    epopvec *popped;
+    int record_popped;
 
     brine_code code;
     const char *msg;
@@ -303,8 +313,9 @@ int enc_memoize(encoder *e, const brine_value *node);
 /* The memo index of node, or -1 when it is not memoized. */
 int64_t enc_memo_index(const encoder *e, const brine_value *node);
 
-/* Records that the tuple or frozenset node was written twice, when the pass
- * records that (encoder.recursed). 0, or -1 when out of memory. */
+/* Records the persistent id items of the tuple or frozenset node, whose
+ * outer copy is being popped, when the pass records them (encoder.popped).
+ * 0, or -1 when out of memory. */
 int enc_note_recursed(encoder *e, const brine_value *node);
 /* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
 int enc_write_get(encoder *e, uint64_t index);

@@ -362,22 +362,20 @@ static int pid_alike(const encoder *e, const brine_value *a, const brine_value *
  * second time, but for persistent ids, which the pickler never memoizes:
  * each one that is an item is written in both copies, and the outer one
  * reads back as a discarded persistent id. The encoder's recursion writes
- * it again, so for each persistent id item of each such container one
- * discarded persistent id alike it, not reached by anything, becomes
- * D_POPPED: the last one made, as the container is written after the
- * nodes before the root. Which containers are written twice is what a
- * first pass of the encoder saw (e->recursed, brine_encode): reaching
- * itself is not enough, since one first entered from inside its own cycle,
- * after what leads back to it is memoized, is written once. -1 on
- * failure. */
+ * it again, so each such write becomes one discarded persistent id alike
+ * it, not reached by anything: D_POPPED. Which writes happen, how many
+ * times (a container can be written three times) and where is what a
+ * first pass of the encoder saw (e->popped, enc_note_recursed): reaching
+ * itself is not enough, since a container first entered from inside its
+ * own cycle, after what leads back to it is memoized, is written once.
+ * -1 on failure. */
 static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
     const ptrvec *dv = &e->doc->discarded;
-    if (!e->recursed || e->record_recursed) return 0;
-    ptrmap heads, all; /* pid_hash -> last candidate + 1; written nodes */
+    if (!e->popped || e->record_popped || !e->popped->n) return 0;
+    ptrmap heads; /* pid_hash -> last candidate + 1 */
     ptrmap_init(&heads, &e->alloc);
-    ptrmap_init(&all, &e->alloc);
     size_t *prev = arena_zalloc(&e->arena, dv->n * sizeof *prev); /* earlier candidate + 1 */
-    int rc = prev ? 0 : enc_fail(e, BRINE_E_NOMEM, NULL), any = 0;
+    int rc = prev ? 0 : enc_fail(e, BRINE_E_NOMEM, NULL);
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         const brine_value *d = dv->items[i];
         if (cls[i] != D_BEFORE || inside[i] || d->kind != BRINE_PERSID) continue;
@@ -388,63 +386,36 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
         }
         prev[i] = (size_t)*head;
         *head = i + 1;
-        any = 1;
     }
-    if (rc == 0 && any) rc = enc_mark_written(e, &all, e->doc->root);
-    for (size_t i = 0; rc == 0 && any && i < dv->n; i++)
-        rc = enc_mark_written(e, &all, dv->items[i]);
-    /* The containers in the order of the walk, not of the map's slots
-     * (which follow addresses): the choice must not change from run to run. */
-    const brine_value **order = NULL;
-    if (rc == 0 && any) {
-        order = arena_zalloc(&e->arena, all.n * sizeof *order);
-        if (!order) rc = enc_fail(e, BRINE_E_NOMEM, NULL);
-    }
-    for (size_t s = 0; order && rc == 0 && all.slots && s <= all.mask; s++)
-        if (all.slots[s].key) order[all.slots[s].value - 1] = all.slots[s].key;
-    for (size_t w = 0; order && rc == 0 && w < all.n; w++) {
-        const brine_value *c = order[w];
-        if (c->kind != BRINE_TUPLE && (c->kind != BRINE_FROZENSET || e->proto < 4)) continue;
-        size_t n = graph_nslots(c), k = 0;
-        while (k < n && (graph_slot(c, k)->kind != BRINE_PERSID ||
-                         !ptrmap_get(&heads, (const void *)pid_hash(graph_slot(c, k)))))
-            k++;
-        if (k == n) continue;
-        const uint64_t *when = ptrmap_get(e->recursed, c);
-        if (!when) continue; /* written once */
-        /* Where its popped items were made (enc_note_recursed): 0, while
-         * the root was written: after every node before the root, so the
-         * last alike ones; else 2 * (i + 1) + made for the discarded node
-         * i being written then: before it (the last alike ones before i)
-         * or, when i was made already, right after it (the first alike
-         * ones after i). */
-        uint64_t where = *when;
+    for (size_t ev = 0; rc == 0 && ev < e->popped->n; ev++) {
+        const brine_value *p = e->popped->items[ev].pid;
+        /* Where it was made (enc_note_recursed): 0, while the root was
+         * written: after every node before the root, so the last alike
+         * one; else 2 * (i + 1) + made for the discarded node i being
+         * written then: before it (the last alike one before i) or, when
+         * i was made already, right after it (the first alike one after
+         * i). */
+        uint64_t where = e->popped->items[ev].where;
         int after_i = (int)(where & 1);
         size_t i = where ? (size_t)(where >> 1) - 1 : dv->n;
-        for (; k < n; k++) {
-            const brine_value *p = graph_slot(c, k);
-            uint64_t *head =
-                p->kind == BRINE_PERSID ? ptrmap_get(&heads, (const void *)pid_hash(p)) : NULL;
-            /* The chain runs from the last candidate made to the first. */
-            size_t pick = 0, pick_before = 0;
-            for (size_t at = head ? (size_t)*head : 0, before = 0; at;
-                 before = at, at = prev[at - 1]) {
-                int ok = after_i ? at - 1 > i : at - 1 < i;
-                if (!ok || !pid_alike(e, p, dv->items[at - 1])) continue;
-                pick = at;
-                pick_before = before;
-                if (!after_i) break; /* the last one before i */
-            }
-            if (!pick) continue;
-            if (pick_before)
-                prev[pick_before - 1] = prev[pick - 1];
-            else
-                *head = prev[pick - 1];
-            cls[pick - 1] = D_POPPED;
+        uint64_t *head = ptrmap_get(&heads, (const void *)pid_hash(p));
+        /* The chain runs from the last candidate made to the first. */
+        size_t pick = 0, pick_before = 0;
+        for (size_t at = head ? (size_t)*head : 0, before = 0; at; before = at, at = prev[at - 1]) {
+            int ok = after_i ? at - 1 > i : at - 1 < i;
+            if (!ok || !pid_alike(e, p, dv->items[at - 1])) continue;
+            pick = at;
+            pick_before = before;
+            if (!after_i) break; /* the last one before i */
         }
+        if (!pick) continue;
+        if (pick_before)
+            prev[pick_before - 1] = prev[pick - 1];
+        else
+            *head = prev[pick - 1];
+        cls[pick - 1] = D_POPPED;
     }
     ptrmap_free(&heads);
-    ptrmap_free(&all);
     return rc;
 }
 
