@@ -449,7 +449,10 @@ void brine_encode_options_init(brine_encode_options *opts);
  * the recursion makes them, others before the root, each followed by
  * POP), so that decoding gives the document back. Nodes the root and the
  * discarded nodes do not reach (say a global a stream made and popped) are
- * not part of the value and are never written.
+ * not part of the value and are never written. A document with discarded
+ * persistent ids is encoded twice over, the first time writing nothing:
+ * whether one of them is the popped copy of a container's item depends on
+ * the order of the whole save.
  *
  * Returns 0, or -1 with *err set: the class CPython raises for the same
  * value (PicklingError, ValueError, OverflowError, ...), BRINE_E_USAGE for
