@@ -151,17 +151,30 @@ static int reaches(encoder *e, const brine_value *d, const brine_value *x, size_
  * they are memoized (a reduce's callable, say): then d's write saves x
  * before anything on x's own cycle is memoized, and x's outer copy is
  * popped right there (1); else d writes a node of the cycle first, and x
- * inside it, fetching that node from the memo (0). -1 on failure. A
+ * inside it, fetching that node from the memo. That cuts x's cycle only
+ * where it goes through the nodes d entered: when x still reaches itself
+ * around them (its callable's state setter writing x again, say), the
+ * copy is popped inside d all the same (1); else 0. -1 on failure. A
  * heuristic where d has paths of both kinds: save order decides, and the
  * walk does not follow it. */
 static int enters_at(encoder *e, const brine_value *d, const brine_value *x, size_t *budget) {
-    ptrmap cycle, seen;
+    ptrmap cycle, seen, around;
     ptrmap_init(&cycle, &e->alloc);
     ptrmap_init(&seen, &e->alloc);
+    ptrmap_init(&around, &e->alloc);
     int r = walk(e, x, NULL, &cycle, NULL, budget);
     if (r >= 0) r = walk(e, d, x, &seen, &cycle, budget);
+    /* The cycle's nodes d writes are memo hits for x's own write: seen
+     * already, the walk from x does not enter them. */
+    for (size_t s = 0; r == 0 && seen.slots && s <= seen.mask; s++) {
+        const void *k = seen.slots[s].key;
+        if (k && ptrmap_get(&cycle, k) && !ptrmap_put(&around, k, NULL))
+            r = enc_fail(e, BRINE_E_NOMEM, NULL);
+    }
+    if (r == 0) r = walk(e, x, x, &around, NULL, budget);
     ptrmap_free(&cycle);
     ptrmap_free(&seen);
+    ptrmap_free(&around);
     return r;
 }
 

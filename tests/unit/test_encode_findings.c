@@ -427,6 +427,32 @@ static void test_copy_entered_through_cycle(void) {
     brine_doc_free(doc);
 }
 
+static void test_copy_around_entered_node(void) {
+    /* x = call(r, ()), r the root, whose state setter E() holds the list
+     * L and x: x reaches itself through r. The discarded D() writes L
+     * first (a node of x's cycle, memoized), then x inside it: x's cycle
+     * through L is cut, but r's setter still writes x again around it, so
+     * x's outer copy is popped inside D(). enters_at took L for the end of
+     * the cycle and the copy for an object of its own, written again
+     * before the root: one more call(r, ()) per round of decode + encode,
+     * at every protocol (encode-twin-around-entered-node). */
+    static const char text[] =
+        "root: &1 call(global('m', 'C'), ())\n"
+        "discarded: call(global('m', 'D'), ()).add(&2 [call(&3 call(*1, ()), ())])\n"
+        "discarded: call(call(global('m', 'E'), ()).add(*2).add(*3), (*1, ()))\n";
+    brine_error err;
+    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    for (int p = 0; p <= 5; p++) {
+        out o = {0};
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        check_fixed_point(&o, p);
+        free(o.p);
+    }
+    brine_doc_free(doc);
+}
+
 static void test_copy_args_written_with_it(void) {
     /* brine's protocol 3 bytes for root C() with C.extend([L]), L = [S],
      * S = set(), and discarded x = C(L, persid(L)), S's state setter, and
@@ -629,6 +655,7 @@ int main(void) {
     TRUN(test_copy_with_readonly_views);
     TRUN(test_copy_inside_earlier_discarded);
     TRUN(test_copy_entered_through_cycle);
+    TRUN(test_copy_around_entered_node);
     TRUN(test_copy_args_written_with_it);
     TRUN(test_copy_after_inner_nodes);
     TRUN(test_copy_of_latest_made);
