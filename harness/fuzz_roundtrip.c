@@ -295,12 +295,12 @@ static int reshaped_again(const brine_doc *d, int p, int fix_imports) {
     return s.global_ops || (p < 3 && fix_imports && s.global_);
 }
 
-/* Where a and b first differ. */
-static size_t mismatch(const fuzz_buf *a, const fuzz_buf *b) {
+/* Where a message shows a and b from: 16 bytes before they first differ. */
+static size_t near_mismatch(const fuzz_buf *a, const fuzz_buf *b) {
     size_t i = 0;
     while (i < a->n && i < b->n && a->p[i] == b->p[i])
         i++;
-    return i;
+    return i > 16 ? i - 16 : 0;
 }
 
 static brine_doc *decode_back(const fuzz_buf *b, brine_policy policy, int fix_imports, int p) {
@@ -330,6 +330,15 @@ static int encode(const brine_doc *doc, int p, const fuzz_rt_config *cfg, fuzz_b
     o.nbuffers = cfg->nbuffers;
     out->n = 0;
     return brine_encode(doc, &o, fuzz_buf_write, out, err);
+}
+
+/* encode() of a graph the decoder made from the encoder's own output,
+ * which must not fail. */
+static void encode_decoded(const brine_doc *doc, int p, const fuzz_rt_config *cfg, fuzz_buf *out) {
+    brine_error err;
+    FUZZ_ASSERT(encode(doc, p, cfg, out, &err) == 0,
+                "protocol %d: encoding the decoded encoder output fails: %s: %s", p, err.pyclass,
+                err.msg);
 }
 
 void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz_rt_config *cfg) {
@@ -379,25 +388,22 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
             /* Each round writes the recursive object once more (see
              * fuzz_recursive_reduce): no fixed point to check. (A container
              * that reaches itself through its items has one: see
-             * fuzz_recursive_items.) The decoded graph can be recursive when
-             * D is not: a
-             * global's op log is read back onto the global, so a call
-             * whose arguments reach the global then reaches the ops, and
-             * through them itself. */
+             * fuzz_recursive_items.) The decoded graph can be recursive
+             * when D is not: a global's op log is read back onto the
+             * global, so a call whose arguments reach the global then
+             * reaches the ops, and through them itself. */
             brine_doc_free(sym);
             continue;
         }
-        int rc = encode(sym, p, cfg, &b2, &err);
-        FUZZ_ASSERT(rc == 0, "protocol %d: encoding the decoded encoder output fails: %s: %s", p,
-                    err.pyclass, err.msg);
+        encode_decoded(sym, p, cfg, &b2);
         if (!fuzz_buf_eq(&b1, &b2)) {
             fuzz_canon(sym, &t2);
             FUZZ_ASSERT(
                 !fuzz_buf_eq(text, &t2),
                 "protocol %d: encode(decode(encode(D))) != encode(D) where decode(encode(D)) "
                 "prints D: %s then %s; %s",
-                p, hex_at(&b1, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0),
-                hex_at(&b2, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0), hex(&b1));
+                p, hex_at(&b1, near_mismatch(&b1, &b2)), hex_at(&b2, near_mismatch(&b1, &b2)),
+                hex(&b1));
             /* D was not in the decoder's form: the check moves on to
              * D' (b1 becomes B2 = encode(D')), or to D'' when D' can be
              * reshaped once more (reshaped_again). */
@@ -410,10 +416,7 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
                 fuzz_buf t = b1;
                 b1 = b2;
                 b2 = t;
-                rc = encode(sym, p, cfg, &b2, &err);
-                FUZZ_ASSERT(rc == 0,
-                            "protocol %d: encoding the decoded encoder output fails: %s: %s", p,
-                            err.pyclass, err.msg);
+                encode_decoded(sym, p, cfg, &b2);
             }
             if (skip) { /* as above: no fixed point to check */
                 brine_doc_free(sym);
@@ -423,8 +426,8 @@ void fuzz_check_roundtrip(const brine_doc *doc, const fuzz_buf *text, const fuzz
         FUZZ_ASSERT(fuzz_buf_eq(&b1, &b2),
                     "protocol %d: encode(decode(B)) != B for B = encode(D'), D' a decoded graph: "
                     "%s then %s; %s",
-                    p, hex_at(&b1, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0),
-                    hex_at(&b2, mismatch(&b1, &b2) > 16 ? mismatch(&b1, &b2) - 16 : 0), hex(&b1));
+                    p, hex_at(&b1, near_mismatch(&b1, &b2)), hex_at(&b2, near_mismatch(&b1, &b2)),
+                    hex(&b1));
         brine_doc_free(sym);
     }
     fuzz_buf_free(&b1);
