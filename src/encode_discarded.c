@@ -283,12 +283,12 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
     /* The written nodes in the order of the walk (enc_mark_written), not
      * of the map's slots: ties below go to the later one, and slot order
      * follows the nodes' addresses, which differ from run to run. */
-    const brine_value **walk = rc == 0 ? arena_zalloc(&e->arena, all.n * sizeof *walk) : NULL;
-    if (rc == 0 && !walk) rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+    const brine_value **order = rc == 0 ? arena_zalloc(&e->arena, all.n * sizeof *order) : NULL;
+    if (rc == 0 && !order) rc = enc_fail(e, BRINE_E_NOMEM, NULL);
     for (size_t s = 0; rc == 0 && all.slots && s <= all.mask; s++)
-        if (all.slots[s].key) walk[all.slots[s].value - 1] = all.slots[s].key;
+        if (all.slots[s].key) order[all.slots[s].value - 1] = all.slots[s].key;
     for (size_t w = 0; rc == 0 && w < all.n; w++) {
-        const brine_value *x = walk[w];
+        const brine_value *x = order[w];
         if (x->kind != BRINE_OBJECT) continue;
         const uint64_t *at = ptrmap_get(&index, x);
         for (int pass = 0; rc == 0 && pass < 2; pass++) {
