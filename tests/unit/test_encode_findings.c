@@ -310,6 +310,54 @@ static void test_copy_of_object_written_earlier(void) {
     brine_doc_free(doc);
 }
 
+/* CPython's protocol 5 bytes `want`, with two out-of-band buffers b"ab"
+ * (read-only or not), decoded and encoded again: the same bytes. */
+static void expect_reencoded_oob(const char *want, size_t n, int readonly) {
+    static const uint8_t data[2] = {'a', 'b'};
+    brine_buffer bufs[2] = {{data, 2, readonly}, {data, 2, readonly}};
+    brine_decode_options dopts;
+    brine_decode_options_init(&dopts);
+    dopts.has_buffers = 1;
+    dopts.buffers = bufs;
+    dopts.nbuffers = 2;
+    brine_error err;
+    brine_doc *doc = brine_decode(want, n, &dopts, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    out o = {0};
+    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
+    CHECK_EQ_MEM(o.p, o.n, want, n);
+    free(o.p);
+    brine_doc_free(doc);
+}
+
+/* The document canonical text `text` reads into, encoded at protocols
+ * 0-5: each encoding a fixed point of decode + encode and, when
+ * prints_back, decoding to `text` itself. */
+static void expect_text_fixed_points(const char *text, size_t n, int prints_back) {
+    brine_error err;
+    brine_doc *doc = brine_canon_read(text, n, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    for (int p = 0; p <= 5; p++) {
+        out o = {0}, t = {0};
+        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
+        if (prints_back) {
+            brine_doc *back = brine_decode(o.p, o.n, NULL, NULL, &err);
+            CHECK(back != NULL);
+            if (back) {
+                CHECK_EQ_INT(brine_canon_write(back, out_cb, &t, &err), 0);
+                CHECK_EQ_MEM(t.p, t.n, text, n);
+                brine_doc_free(back);
+            }
+        }
+        check_fixed_point(&o, p);
+        free(o.p);
+        free(t.p);
+    }
+    brine_doc_free(doc);
+}
+
 static void test_copy_with_buffers(void) {
     /* CPython 3.11: x = FreshCall() reducing to (f, (pb, [x])), pb a
      * PickleBuffer of b"ab", pickle.dumps(x, 5, buffer_callback=lambda b:
@@ -321,22 +369,7 @@ static void test_copy_with_buffers(void) {
         "\x80\x05\x95'\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x01"
         "f\x94\x93\x94\x97\x98]\x94h\x02\x97\x98h\x03\x86\x94R\x94"
         "a\x86\x94R0h\x05.";
-    static const uint8_t data[2] = {'a', 'b'};
-    brine_buffer bufs[2] = {{data, 2, 1}, {data, 2, 1}};
-    brine_decode_options dopts;
-    brine_decode_options_init(&dopts);
-    dopts.has_buffers = 1;
-    dopts.buffers = bufs;
-    dopts.nbuffers = 2;
-    brine_error err;
-    brine_doc *doc = brine_decode(want, sizeof want - 1, &dopts, NULL, &err);
-    CHECK(doc != NULL);
-    if (!doc) return;
-    out o = {0};
-    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
-    CHECK_EQ_MEM(o.p, o.n, want, sizeof want - 1);
-    free(o.p);
-    brine_doc_free(doc);
+    expect_reencoded_oob(want, sizeof want - 1, 1);
 }
 
 static void test_copy_with_readonly_views(void) {
@@ -351,22 +384,7 @@ static void test_copy_with_readonly_views(void) {
         "\x80\x05\x95\x30\x00\x00\x00\x00\x00\x00\x00\x8c\x08__main__\x94\x8c\x01"
         "f\x94\x93\x94h\x02)R\x94h\x02h\x03\x97\x98\x86\x94R\x94h\x03K\x00\x86R0"
         "\x97\x98\x86\x94R0h\x05.";
-    static const uint8_t data[2] = {'a', 'b'};
-    brine_buffer bufs[2] = {{data, 2, 0}, {data, 2, 0}};
-    brine_decode_options dopts;
-    brine_decode_options_init(&dopts);
-    dopts.has_buffers = 1;
-    dopts.buffers = bufs;
-    dopts.nbuffers = 2;
-    brine_error err;
-    brine_doc *doc = brine_decode(want, sizeof want - 1, &dopts, NULL, &err);
-    CHECK(doc != NULL);
-    if (!doc) return;
-    out o = {0};
-    CHECK_EQ_INT(encode(doc, 5, &o, &err), 0);
-    CHECK_EQ_MEM(o.p, o.n, want, sizeof want - 1);
-    free(o.p);
-    brine_doc_free(doc);
+    expect_reencoded_oob(want, sizeof want - 1, 0);
 }
 
 static void test_copy_inside_earlier_discarded(void) {
@@ -380,25 +398,7 @@ static void test_copy_inside_earlier_discarded(void) {
                                "discarded: call(global('m', 'a'), ()).add(&2 call(*1, ()))\n"
                                "discarded: call(*2, (*1, 0))\n"
                                "discarded: call(*1, ())\n";
-    brine_error err;
-    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
-    CHECK(doc != NULL);
-    if (!doc) return;
-    for (int p = 0; p <= 5; p++) {
-        out o = {0}, t = {0};
-        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
-        brine_doc *back = brine_decode(o.p, o.n, NULL, NULL, &err);
-        CHECK(back != NULL);
-        if (back) {
-            CHECK_EQ_INT(brine_canon_write(back, out_cb, &t, &err), 0);
-            CHECK_EQ_MEM(t.p, t.n, text, sizeof text - 1);
-            brine_doc_free(back);
-        }
-        check_fixed_point(&o, p);
-        free(o.p);
-        free(t.p);
-    }
-    brine_doc_free(doc);
+    expect_text_fixed_points(text, sizeof text - 1, 1);
 }
 
 static void test_copy_entered_through_cycle(void) {
@@ -414,17 +414,7 @@ static void test_copy_entered_through_cycle(void) {
         "root: &1 call(&2 global('m', 'C'), ())\n"
         "discarded: call(global('m', 'D'), ()).add(call(&3 call(&4 new(*2, (*1,)), ()), ()))\n"
         "discarded: call(call(*2, (*4, *3)), (*1, 0))\n";
-    brine_error err;
-    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
-    CHECK(doc != NULL);
-    if (!doc) return;
-    for (int p = 0; p <= 5; p++) {
-        out o = {0};
-        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
-        check_fixed_point(&o, p);
-        free(o.p);
-    }
-    brine_doc_free(doc);
+    expect_text_fixed_points(text, sizeof text - 1, 0);
 }
 
 static void test_copy_around_entered_node(void) {
@@ -440,17 +430,7 @@ static void test_copy_around_entered_node(void) {
         "root: &1 call(global('m', 'C'), ())\n"
         "discarded: call(global('m', 'D'), ()).add(&2 [call(&3 call(*1, ()), ())])\n"
         "discarded: call(call(global('m', 'E'), ()).add(*2).add(*3), (*1, ()))\n";
-    brine_error err;
-    brine_doc *doc = brine_canon_read(text, sizeof text - 1, NULL, &err);
-    CHECK(doc != NULL);
-    if (!doc) return;
-    for (int p = 0; p <= 5; p++) {
-        out o = {0};
-        CHECK_EQ_INT(encode(doc, p, &o, &err), 0);
-        check_fixed_point(&o, p);
-        free(o.p);
-    }
-    brine_doc_free(doc);
+    expect_text_fixed_points(text, sizeof text - 1, 0);
 }
 
 static void test_copy_args_written_with_it(void) {
