@@ -16,7 +16,8 @@ static size_t ptr_hash(const brine_value *v, size_t cap) {
     return (size_t)(x >> 7) & (cap - 1);
 }
 
-int fuzz_ptrset_add(fuzz_ptrset *s, const brine_value *v) {
+/* Returns 1 when v was not in the set (and adds it), else 0. */
+static int ptrset_add(fuzz_ptrset *s, const brine_value *v) {
     if (2 * (s->n + 1) > s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         const brine_value **slot = calloc(cap, sizeof *slot);
@@ -44,7 +45,7 @@ int fuzz_ptrset_add(fuzz_ptrset *s, const brine_value *v) {
 
 void fuzz_walk_push(fuzz_walk *w, brine_value *v) {
     if (!v) return;
-    if (!fuzz_ptrset_add(&w->seen, v)) {
+    if (!ptrset_add(&w->seen, v)) {
         if (brine_kind_of(v) == BRINE_PERSID) w->persid_again = 1;
         return;
     }

@@ -24,9 +24,6 @@ typedef struct fuzz_walk {
     int persid_again; /* a persistent id was pushed a second time */
 } fuzz_walk;
 
-/* Returns 1 when v was not in the set (and adds it), else 0. */
-int fuzz_ptrset_add(fuzz_ptrset *s, const brine_value *v);
-
 /* Pushes v unless NULL or seen before. */
 void fuzz_walk_push(fuzz_walk *w, brine_value *v);
 
