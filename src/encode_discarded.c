@@ -309,12 +309,17 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
                     rc = -1;
                     break;
                 }
-                /* A tie: the copy follows the object made last (the
-                 * inner write), the later of two discarded objects; else
-                 * one the root writes. */
+                /* A tie: the copy calls the very callable of the object
+                 * it copies unless a __reduce__ made that one afresh (a
+                 * partial below protocol 4), so the same callable node
+                 * wins over an alike one; then the copy follows the
+                 * object made last (the inner write), the later of two
+                 * discarded objects; else one the root writes. */
+                const brine_value *c = d->u.o->callable;
+                int cx = c == x->u.o->callable, co = c == old->u.o->callable;
                 const uint64_t *oi = ptrmap_get(&index, old);
                 int later = oi && at ? *at > *oi : ptrmap_get(from_root, x) != NULL;
-                if (rx > ro || (rx == ro && later)) match[i - 1] = x;
+                if (rx > ro || (rx == ro && (cx > co || (cx == co && later)))) match[i - 1] = x;
             }
         }
     }
@@ -432,6 +437,41 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
     return rc;
 }
 
+/* The first pass (record_popped) must save in the order the second one
+ * will, or it records a different recursion. A twin that shares its
+ * object's argument tuple says the tuple was written twice, its outer
+ * copy popped: each persistent id among the tuple's items was written in
+ * that copy too and read back as a discarded one, made before the twin.
+ * Writing that one on its own, first, would save its pid (and what the
+ * pid reaches) ahead of the cycle. So the first pass leaves the last such
+ * persistent id before each twin to the recursion, as the second pass
+ * will when the recursion does pop it. */
+static void guess_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside,
+                               const brine_value **match) {
+    const ptrvec *dv = &e->doc->discarded;
+    if (!e->record_popped) return;
+    for (size_t i = 0; i < dv->n; i++) {
+        const brine_value *x = match[i], *copy = dv->items[i];
+        if ((cls[i] != D_TWIN && cls[i] != D_SUBST) || !x || x->kind != BRINE_OBJECT ||
+            copy->kind != BRINE_OBJECT)
+            continue;
+        const brine_value *args = x->u.o->args_tuple;
+        if (!args || args != copy->u.o->args_tuple) continue;
+        for (size_t k = 0; k < args->u.tup.n; k++) {
+            const brine_value *item = args->u.tup.items[k];
+            if (item->kind != BRINE_PERSID) continue;
+            for (size_t j = i; j-- > 0;) {
+                const brine_value *d = dv->items[j];
+                if (cls[j] == D_BEFORE && !inside[j] && d->kind == BRINE_PERSID &&
+                    pid_alike(e, item, d)) {
+                    cls[j] = D_POPPED;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 int enc_plan_discarded(encoder *e) {
     const ptrvec *dv = &e->doc->discarded;
     if (!dv->n) return 0;
@@ -505,6 +545,7 @@ int enc_plan_discarded(encoder *e) {
     ptrmap_free(&later);
     if (rc == 0 && any_twin)
         rc = match_twins(e, &twins, &stwins, next, cls, match, setter_at, inside, &seen);
+    if (rc == 0) guess_popped_items(e, cls, inside, match);
     if (rc == 0) rc = cover_popped_items(e, cls, inside);
     /* The decoder lists a discarded node ahead of later ones that reach it
      * (a call inside a persistent id's pid, an object in a setter's

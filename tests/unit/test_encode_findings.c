@@ -490,6 +490,32 @@ static void test_copy_of_latest_made(void) {
         check_fixed_point(&o, 0);
 }
 
+static void test_copy_calls_the_same_callable(void) {
+    /* Protocol 3, x = new(C, (), {'key': None}) for C = Outer.Inner: a
+     * partial(object.__new__, ...) call, shown as call(*1, (*2,)) with
+     * its state. The popped copy call(*7, ()) calls the very partial *7
+     * that x = *6 calls; another object made by a partial alike *7 (the
+     * ADD operand) reaches the copy just as well. The tie went to that
+     * one, and the encoder then wrote *7 in place of its partial: the
+     * two read back as one node (decode(encode(T)) lost a node at every
+     * protocol). Now the same callable node wins a tie. */
+    static const char text[] =
+        "root: call(call(&1 global('functools', 'partial'), (&2 call(&3 global('builtins'"
+        ", 'getattr'), (global('builtins', 'object'), '__new__')),)).setstate((*2, (&4 ca"
+        "ll(call(*1, (*2,)).setstate((*2, (&5 call(&6 call(&7 call(*1, (*2,)).setstate((*"
+        "2, (&8 call(call(*1, (*2,)).setstate((*2, (&9 call(*3, (global('pkg.mod', 'Outer"
+        "'), 'Inner')), None), {&10 'key': None}, None)), ()),), {*10: None}, None)), ())"
+        ", (None,)).add(call(call(call(*1, (*2,)).setstate((*2, (*8,), {*10: None}, None)"
+        "), ()), ())), *9, *6), {*10: None}, None)), ()), *10, *10), {*10: None}, None)),"
+        " ())\n"
+        "discarded: &11 call(*1, (*2,)).setstate((*2, (*5, *9, *6), {*10: None}, None))\n"
+        "discarded: call(*4, (*8, *8))\n"
+        "discarded: call(*7, ())\n"
+        "discarded: call(*6, (None,))\n"
+        "discarded: call(*11, ())\n";
+    expect_text_fixed_points(text, sizeof text - 1, 1);
+}
+
 static void test_popped_persid_items(void) {
     /* CPython 3.11's bytes for containers that reach themselves with a
      * persistent id among their items (PidPickler, pid 'p', in
@@ -639,6 +665,7 @@ int main(void) {
     TRUN(test_copy_args_written_with_it);
     TRUN(test_copy_after_inner_nodes);
     TRUN(test_copy_of_latest_made);
+    TRUN(test_copy_calls_the_same_callable);
     TRUN(test_popped_persid_items);
     TRUN(test_bytes_independent_of_addresses);
     TRUN(test_recursion);
