@@ -254,6 +254,54 @@ static int first_written_inside(encoder *e, size_t i, const brine_value *x, cons
     return 1;
 }
 
+/* Whether discarded node i can be the popped copy of x: its arguments
+ * reach x, and x is written from the root or first inside an earlier
+ * discarded node (first_written_inside). 1, 0, or -1 on failure. */
+static int can_copy(encoder *e, size_t i, const brine_value *x, const uint8_t *cls,
+                    const brine_value **match, const uint8_t *inside, const ptrmap *from_root,
+                    size_t *budget) {
+    int r = reaches(e, e->doc->discarded.items[i], x, budget);
+    if (r > 0 && !ptrmap_get(from_root, x))
+        r = first_written_inside(e, i, x, cls, match, inside, from_root, budget);
+    return r;
+}
+
+/* Numbers what the root reaches in the order a save from it first
+ * meets each node (preorder, slots in order) into pos, from 1. -1 on
+ * allocation failure. */
+static int save_order(encoder *e, ptrmap *pos) {
+    size_t n = 0, cap = 64;
+    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
+    if (!stack) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    stack[n++] = e->doc->root;
+    while (n) {
+        const brine_value *v = stack[--n];
+        int inserted;
+        uint64_t *slot = ptrmap_put(pos, v, &inserted);
+        if (!slot) goto nomem;
+        if (!inserted) continue;
+        *slot = pos->n;
+        /* Pushed last to first, so that the first slot is met first. */
+        for (size_t i = graph_nslots(v); i-- > 0;) {
+            const brine_value *c = graph_slot(v, i);
+            if (!c || ptrmap_get(pos, c)) continue;
+            if (n == cap) {
+                const brine_value **t =
+                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *t, 2 * cap * sizeof *t);
+                if (!t) goto nomem;
+                stack = t;
+                cap *= 2;
+            }
+            stack[n++] = c;
+        }
+    }
+    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    return 0;
+nomem:
+    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
+    return enc_fail(e, BRINE_E_NOMEM, NULL);
+}
+
 /* Sorts out the twins among the D_TWIN candidates (chained from `twins`):
  * a candidate made like a written object x is x's popped copy (D_TWIN when
  * the root writes x, else D_SUBST with match[i] = x); the others are
@@ -267,9 +315,10 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
                        uint8_t *cls, const brine_value **match, const size_t *setter_at,
                        const uint8_t *inside, const ptrmap *from_root) {
     const ptrvec *dv = &e->doc->discarded;
-    ptrmap all, index; /* index: discarded node -> position + 1 */
+    ptrmap all, index, first_met; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
     ptrmap_init(&index, &e->alloc);
+    ptrmap_init(&first_met, &e->alloc); /* save_order, made at the first tie that needs it */
     int rc = enc_mark_written(e, &all, e->doc->root);
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         uint64_t *slot = ptrmap_put(&index, dv->items[i], NULL);
@@ -317,9 +366,42 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
                  * discarded objects; else one the root writes. */
                 const brine_value *c = d->u.o->callable;
                 int cx = c == x->u.o->callable, co = c == old->u.o->callable;
+                if (rx != ro || cx != co) {
+                    if (rx > ro || (rx == ro && cx > co)) match[i - 1] = x;
+                    continue;
+                }
+                /* Then one that can be the copy's object at all (its
+                 * recursion happens where the copy is listed) over one
+                 * that cannot: the walk's order (a node's slots before
+                 * its argument tuple's items) is not the save order. */
+                int vx = can_copy(e, i - 1, x, cls, match, inside, from_root, &budget);
+                int vo =
+                    vx < 0 ? -1 : can_copy(e, i - 1, old, cls, match, inside, from_root, &budget);
+                if (vx < 0 || vo < 0) {
+                    rc = -1;
+                    break;
+                }
+                /* Then, of two discarded objects, the one made last
+                 * (the inner write); of two the root writes, the one a
+                 * save from the root meets first: its arguments recurse,
+                 * and the cycle is memoized before the other's are saved;
+                 * else one the root writes. */
                 const uint64_t *oi = ptrmap_get(&index, old);
-                int later = oi && at ? *at > *oi : ptrmap_get(from_root, x) != NULL;
-                if (rx > ro || (rx == ro && (cx > co || (cx == co && later)))) match[i - 1] = x;
+                int prefer_x = 0;
+                if (oi && at) {
+                    prefer_x = *at > *oi;
+                } else if (ptrmap_get(from_root, x) && ptrmap_get(from_root, old)) {
+                    if (!first_met.n && save_order(e, &first_met) < 0) {
+                        rc = -1;
+                        break;
+                    }
+                    const uint64_t *px = ptrmap_get(&first_met, x),
+                                   *po = ptrmap_get(&first_met, old);
+                    prefer_x = px && (!po || *px < *po);
+                } else {
+                    prefer_x = ptrmap_get(from_root, x) != NULL;
+                }
+                if ((vx > 0) > (vo > 0) || ((vx > 0) == (vo > 0) && prefer_x)) match[i - 1] = x;
             }
         }
     }
@@ -327,9 +409,7 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
     for (size_t i = 0; rc == 0 && i < dv->n; i++) {
         if (cls[i] != D_TWIN) continue;
         if (match[i]) {
-            int r = reaches(e, dv->items[i], match[i], &budget);
-            if (r > 0 && !ptrmap_get(from_root, match[i]))
-                r = first_written_inside(e, i, match[i], cls, match, inside, from_root, &budget);
+            int r = can_copy(e, i, match[i], cls, match, inside, from_root, &budget);
             if (r < 0) rc = -1;
             if (r <= 0) match[i] = NULL;
         }
@@ -348,6 +428,7 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
     }
     ptrmap_free(&all);
     ptrmap_free(&index);
+    ptrmap_free(&first_met);
     return rc;
 }
 
