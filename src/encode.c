@@ -470,7 +470,7 @@ static int run(encoder *e) {
 
 /* One pass of the encoder over the document, writing to write/ctx. */
 static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, int proto,
-                       brine_write_fn write, void *ctx, epopvec *popped, int record,
+                       brine_write_fn write, void *ctx, epopvec *popped, ptrmap *copies, int record,
                        brine_error *err) {
     encoder e;
     memset(&e, 0, sizeof e);
@@ -482,6 +482,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.ctx = ctx;
     e.frame_start = NO_FRAME;
     e.popped = popped;
+    e.copies = copies;
     e.record_popped = record;
     ptrmap_init(&e.memo, &e.alloc);
     ptrmap_init(&e.active, &e.alloc);
@@ -546,20 +547,21 @@ int brine_encode(const brine_doc *doc, const brine_encode_options *opts, brine_w
         brine_set_error(err, BRINE_E_ENCODE_VALUE, "pickle protocol must be <= 5", 0);
         return -1;
     }
-    /* A discarded persistent id can be the popped outer copy of an item of
-     * a tuple or frozenset that the encoder itself writes twice; which ones
-     * are written twice depends on the order of the whole save, so a first
-     * pass that writes nothing finds out (cover_popped_items). Only
-     * documents with discarded persistent ids pay for it. */
-    int persids = 0;
-    for (size_t i = 0; i < doc->discarded.n && !persids; i++)
-        persids = doc->discarded.items[i]->kind == BRINE_PERSID;
-    if (!persids) return encode_pass(doc, opts, proto, write, ctx, NULL, 0, err);
+    /* Which containers the encoder writes twice (with the persistent ids
+     * among their items, popped with the outer copy) and which objects it
+     * writes more than once (their popped copies) depends on the order of
+     * the whole save; a first pass that writes nothing finds out, and the
+     * second one plans with what it saw (cover_popped_items, match_twins).
+     * Only documents with discarded nodes pay for it. */
+    if (!doc->discarded.n) return encode_pass(doc, opts, proto, write, ctx, NULL, NULL, 0, err);
     epopvec popped = {0};
-    int rc = encode_pass(doc, opts, proto, write_nothing, NULL, &popped, 1, err);
-    if (rc == 0) rc = encode_pass(doc, opts, proto, write, ctx, &popped, 0, err);
+    ptrmap copies;
+    ptrmap_init(&copies, &doc->arena.alloc);
+    int rc = encode_pass(doc, opts, proto, write_nothing, NULL, &popped, &copies, 1, err);
+    if (rc == 0) rc = encode_pass(doc, opts, proto, write, ctx, &popped, &copies, 0, err);
     if (popped.items)
         doc->arena.alloc.free(doc->arena.alloc.ctx, popped.items,
                               popped.cap * sizeof *popped.items);
+    ptrmap_free(&copies);
     return rc;
 }

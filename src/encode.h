@@ -280,6 +280,10 @@ typedef struct encoder {
      * plan of the second (cover_popped_items). NULL when neither. */
     epopvec *popped;
     int record_popped;
+    /* Object -> how many popped copies of it (recursive reduces) the first
+     * pass wrote, when there is one (NULL otherwise): the second pass's
+     * plan makes as many of its discarded look-alikes copies (match_twins). */
+    ptrmap *copies;
 
     brine_code code;
     const char *msg;

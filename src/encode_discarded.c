@@ -302,6 +302,23 @@ nomem:
     return enc_fail(e, BRINE_E_NOMEM, NULL);
 }
 
+/* The popped copies of x the plan has so far (twin_of's chain). */
+static size_t planned_copies(const encoder *e, const brine_value *x) {
+    const uint64_t *head = ptrmap_get(&e->twin_of, x);
+    size_t n = 0;
+    for (size_t k = head ? (size_t)*head : 0; k; k = e->twin_next[k - 1])
+        n++;
+    return n;
+}
+
+/* How many popped copies of x the first pass wrote (encoder.copies), at
+ * least 1: an object that reaches itself is copied once whatever the plan
+ * (the first pass has no record of its own). */
+static size_t seen_copies(const encoder *e, const brine_value *x) {
+    const uint64_t *n = e->copies && !e->record_popped ? ptrmap_get(e->copies, x) : NULL;
+    return n && *n > 1 ? (size_t)*n : 1;
+}
+
 /* Sorts out the twins among the D_TWIN candidates (chained from `twins`):
  * a candidate made like a written object x is x's popped copy (D_TWIN when
  * the root writes x, else D_SUBST with match[i] = x); the others are
@@ -416,10 +433,11 @@ static int match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, co
         cls[i] = D_BEFORE;
         if (rc == 0 && match[i]) rc = set_twin(e, i, match[i], cls, match, from_root);
     }
-    /* Setters last to first: the last copy made is the outermost. */
+    /* Setters last to first: the last copy made is the outermost. An
+     * object takes as many as the first pass saw it copied, at least one. */
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
         const brine_value *x = match[i];
-        if (cls[i] != D_SETTER || !x || ptrmap_get(&e->twin_of, x)) continue;
+        if (cls[i] != D_SETTER || !x || planned_copies(e, x) >= seen_copies(e, x)) continue;
         int r = reaches(e, dv->items[i], x, &budget);
         if (r < 0) rc = -1;
         if (r <= 0) continue;

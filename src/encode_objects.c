@@ -217,6 +217,11 @@ int enc_step_reduce(encoder *e, size_t fi) {
             /* Recursive reduce: the object was written while saving its
              * arguments. CPython pops this copy, fetches that one, and
              * writes no state for it again. */
+            if (e->record_popped && e->copies) {
+                uint64_t *n = ptrmap_put(e->copies, obj, NULL);
+                if (!n) return enc_fail(e, BRINE_E_NOMEM, NULL);
+                ++*n;
+            }
             if (out_byte(e, OP_POP) < 0) return -1;
             return enc_write_get(e, (uint64_t)idx);
         }
