@@ -472,6 +472,22 @@ static int pid_alike(const encoder *e, const brine_value *a, const brine_value *
            (!p->u.s.n || memcmp(p->u.s.p, q->u.s.p, p->u.s.n) == 0);
 }
 
+/* Whether discarded node i is a persistent id alike p written on its own,
+ * and the next node after it that is written on its own (D_BEFORE, no
+ * later node reaching it) is one too: that one can be written in i's
+ * place with the same bytes. */
+static int takes_over(const encoder *e, const brine_value *p, size_t i, const uint8_t *cls,
+                      const uint8_t *inside) {
+    const ptrvec *dv = &e->doc->discarded;
+    if (cls[i] != D_BEFORE || inside[i] || dv->items[i]->kind != BRINE_PERSID ||
+        !pid_alike(e, p, dv->items[i]))
+        return 0;
+    for (size_t j = i + 1; j < dv->n; j++)
+        if (cls[j] == D_BEFORE && !inside[j])
+            return dv->items[j]->kind == BRINE_PERSID && pid_alike(e, p, dv->items[j]);
+    return 0;
+}
+
 /* A tuple (or from protocol 4 a frozenset; below 4 it is a reduce, whose
  * popped copy is a twin) that is written twice, as save_tuple writes one
  * that reaches itself through its items: the outer copy's items, the inner
@@ -525,6 +541,17 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
             pick_before = before;
             if (!after_i) break; /* the last one before i */
         }
+        /* Made inside node i's own write, with none alike listed before:
+         * i, a persistent id alike p, is the popped one (made first), and
+         * the next node written on its own, alike too, takes i's write. */
+        if (!pick && !after_i && i < dv->n && takes_over(e, p, i, cls, inside))
+            for (size_t at = head ? (size_t)*head : 0, before = 0; at;
+                 before = at, at = prev[at - 1])
+                if (at - 1 == i) {
+                    pick = at;
+                    pick_before = before;
+                    break;
+                }
         if (!pick) continue;
         if (pick_before)
             prev[pick_before - 1] = prev[pick - 1];
