@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "arena.h"
+
 enum { DENSE_SLACK = 1024, SPARSE_MIN = 64 };
 
 void memo_init(memo *m, const brine_alloc *alloc) {
@@ -69,6 +71,8 @@ static int dense_grow(memo *m, uint64_t idx) {
     struct brine_value **dense = m->alloc.realloc(m->alloc.ctx, m->dense,
                                                   m->dense_cap * sizeof *dense, ncap * sizeof *dense);
     if (!dense) return 0;
+    /* The new part is untouched yet: a large memo can take huge pages. */
+    arena_advise_huge(&m->alloc, dense + m->dense_cap, (ncap - m->dense_cap) * sizeof *dense);
     memset(dense + m->dense_cap, 0, (ncap - m->dense_cap) * sizeof *dense);
     m->bytes += (ncap - m->dense_cap) * sizeof *dense;
     m->dense = dense;
