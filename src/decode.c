@@ -109,8 +109,10 @@ const uint8_t *dec_read_slow(decoder *d, size_t n) {
 }
 
 const uint8_t *dec_readline(decoder *d, size_t *len) {
+    const uint8_t *p = reader_readline_fast(&d->r, len);
+    if (p) return p;
     brine_code code;
-    const uint8_t *p = reader_readline(&d->r, len, &code);
+    p = reader_readline(&d->r, len, &code);
     if (!p) dec_fail(d, code);
     return p;
 }
@@ -167,21 +169,16 @@ static int memo_store(decoder *d, uint64_t idx) {
     return dec_fail(d, code);
 }
 
-/* The memo index of GET and PUT: PyLong_FromString(s, NULL, 10), then
- * PyLong_AsSsize_t. Returns 0 and *out, or -1 after dec_fail. */
-static int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t *out) {
-    /* What the pickler writes, digits and the newline, without the general
-     * parser: up to 18 digits cannot overflow. */
-    if (len >= 2 && len - 1 <= 18) {
-        uint64_t v = 0;
-        size_t k = 0;
-        for (; k < len - 1 && line[k] >= '0' && line[k] <= '9'; k++)
-            v = v * 10 + (uint64_t)(line[k] - '0');
-        if (k == len - 1 && line[k] == '\n') {
-            *out = (int64_t)v;
-            return 0;
-        }
-    }
+#if defined(__GNUC__) || defined(__clang__)
+#define DEC_NOINLINE __attribute__((noinline))
+#else
+#define DEC_NOINLINE
+#endif
+
+/* memo_index_text for what the fast path leaves: the general parser, out
+ * of line so that its 64-limb frame stays out of the fast path. */
+static DEC_NOINLINE int memo_index_parse(decoder *d, const uint8_t *line, size_t len,
+                                         int64_t *out) {
     uint32_t limbs_local[64];
     size_t nlimbs = bi_text_limbs(len);
     uint32_t *limbs = limbs_local;
@@ -201,6 +198,24 @@ static int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t 
     }
     if (!bi_to_i64(&x, out)) return dec_fail(d, BRINE_E_INDEX_OVERFLOW);
     return 0;
+}
+
+/* The memo index of GET and PUT: PyLong_FromString(s, NULL, 10), then
+ * PyLong_AsSsize_t. Returns 0 and *out, or -1 after dec_fail. */
+static inline int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t *out) {
+    /* What the pickler writes, digits and the newline, without the general
+     * parser: up to 18 digits cannot overflow. */
+    if (len >= 2 && len - 1 <= 18) {
+        uint64_t v = 0;
+        size_t k = 0;
+        for (; k < len - 1 && line[k] >= '0' && line[k] <= '9'; k++)
+            v = v * 10 + (uint64_t)(line[k] - '0');
+        if (k == len - 1 && line[k] == '\n') {
+            *out = (int64_t)v;
+            return 0;
+        }
+    }
+    return memo_index_parse(d, line, len, out);
 }
 
 static int op_get(decoder *d) {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "memo.h"
+#include "pyops.h"
 #include "reader.h"
 #include "value.h"
 
@@ -20,6 +21,19 @@ typedef struct ext_cache_entry {
     int32_t code;
     brine_value *value;
 } ext_cache_entry;
+
+/* A key shape (decode_object.c): keys[0..n) are pairwise distinct as
+ * Python keys, with their hashes, and the tracked dict holds exactly
+ * keys[0..pos) as its entries' keys, in order. A stream of records repeats
+ * the same memoized key nodes in the same order, so each dict after the
+ * first fills without a lookup. */
+typedef struct key_shape {
+    brine_value *keys[PY_SMALL_TABLE];
+    uint64_t hashes[PY_SMALL_TABLE];
+    size_t n;
+    brine_value *dict; /* the tracked dict, or NULL */
+    size_t pos;
+} key_shape;
 
 typedef struct decoder {
     brine_doc *doc;
@@ -40,6 +54,8 @@ typedef struct decoder {
 
     ext_cache_entry *ext_cache;
     size_t next_cache;
+
+    key_shape shape;
 
     size_t scratch_bytes; /* stack, marks and memo memory, for max_memory */
     brine_code code;

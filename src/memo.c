@@ -37,8 +37,7 @@ static memo_slot *sparse_find(const memo *m, uint64_t idx) {
     }
 }
 
-struct brine_value *memo_get(const memo *m, uint64_t idx) {
-    if (idx < m->dense_cap) return m->dense[idx];
+struct brine_value *memo_get_slow(const memo *m, uint64_t idx) {
     memo_slot *s = sparse_find(m, idx);
     return s ? s->value : NULL;
 }

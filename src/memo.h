@@ -36,7 +36,10 @@ void memo_init(memo *m, const brine_alloc *alloc);
 void memo_free(memo *m);
 
 /* The value at idx, or NULL. */
-struct brine_value *memo_get(const memo *m, uint64_t idx);
+struct brine_value *memo_get_slow(const memo *m, uint64_t idx);
+static inline struct brine_value *memo_get(const memo *m, uint64_t idx) {
+    return idx < m->dense_cap ? m->dense[idx] : memo_get_slow(m, idx);
+}
 
 /* Sets idx; returns BRINE_OK, BRINE_E_NOMEM or BRINE_E_LIMIT_MEMO (when a
  * new index would exceed max_entries, 0 = no cap). */

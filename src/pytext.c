@@ -126,7 +126,24 @@ static int utf8_word12(uint64_t w, int *carry) {
 }
 
 brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
-    size_t i = 0, count = 0;
+    /* ASCII first (most text is), 8 bytes at a time: a code point a byte.
+     * The first word with a high bit goes to the general loop below. */
+    size_t i = 0;
+    uint64_t word;
+    while (n - i >= 8) {
+        memcpy(&word, p + i, 8);
+        if (word & 0x8080808080808080u) break;
+        i += 8;
+    }
+    if (n - i < 8) {
+        word = 0;
+        if (n > i) memcpy(&word, p + i, n - i);
+        if (!(word & 0x8080808080808080u)) {
+            if (ncp) *ncp = n;
+            return BRINE_OK;
+        }
+    }
+    size_t count = i;
     int carry = 0;
     /* `|| carry`: a word that ends the text in a lead byte must still be
      * checked byte by byte below (the sequence is truncated). */

@@ -73,6 +73,27 @@ const uint8_t *reader_read(reader *r, size_t n, brine_code *code);
 /* readline(). Returns the line including its '\n' and its length. */
 const uint8_t *reader_readline(reader *r, size_t *len, brine_code *code);
 
+/* The common case of readline(), inline: outside frames the buffer is
+ * empty and the next line of the file, short in text pickles, becomes it
+ * (as in reader_readline). NULL when that does not hold: then
+ * reader_readline decides. */
+static inline const uint8_t *reader_readline_fast(reader *r, size_t *len) {
+    enum { SHORT_LINE = 32 };
+    if (r->buf_idx != r->file_pos) return NULL;
+    size_t start = r->file_pos, avail = r->len - start;
+    const uint8_t *p = r->data + start;
+    size_t lim = avail < SHORT_LINE ? avail : SHORT_LINE;
+    for (size_t k = 0; k < lim; k++) {
+        if (p[k] == '\n') {
+            r->buf_start = start;
+            r->file_pos = r->buf_idx = start + k + 1;
+            *len = k + 1;
+            return p;
+        }
+    }
+    return NULL;
+}
+
 /* readinto(n) for byte payloads: the data, contiguous in the input. */
 const uint8_t *reader_readinto(reader *r, size_t n, brine_code *code);
 
