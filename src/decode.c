@@ -504,23 +504,10 @@ void brine_decode_options_init(brine_decode_options *opts) {
     opts->fix_imports = 1;
 }
 
-brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options *opts,
-                        const brine_alloc *alloc, brine_error *err) {
-    brine_decode_options defaults;
-    if (!opts) {
-        brine_decode_options_init(&defaults);
-        opts = &defaults;
-    }
-    brine_clear_error(err);
-    if (!data && len) {
-        brine_set_error(err, BRINE_E_USAGE, "data is NULL", 0);
-        return NULL;
-    }
-    brine_doc *doc = doc_new_limited(alloc, opts->max_memory);
-    if (!doc) {
-        brine_set_error(err, BRINE_E_NOMEM, NULL, 0);
-        return NULL;
-    }
+/* Decodes into the empty document `doc`. Returns 0, or -1 with *err set
+ * (the document then holds what the decoding made so far). */
+static int decode_doc(brine_doc *doc, const void *data, size_t len,
+                      const brine_decode_options *opts, brine_error *err) {
     decoder d;
     memset(&d, 0, sizeof d);
     d.doc = doc;
@@ -545,8 +532,59 @@ brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options
     memo_free(&d.memo);
     if (!root) {
         brine_set_error(err, d.code, d.msg, d.op_offset);
+        return -1;
+    }
+    return 0;
+}
+
+/* The checks both entry points make first; NULL after *err is set. */
+static const brine_decode_options *decode_begin(const void *data, size_t len,
+                                                const brine_decode_options *opts,
+                                                brine_decode_options *defaults, brine_error *err) {
+    if (!opts) {
+        brine_decode_options_init(defaults);
+        opts = defaults;
+    }
+    brine_clear_error(err);
+    if (!data && len) {
+        brine_set_error(err, BRINE_E_USAGE, "data is NULL", 0);
+        return NULL;
+    }
+    return opts;
+}
+
+brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options *opts,
+                        const brine_alloc *alloc, brine_error *err) {
+    brine_decode_options defaults;
+    opts = decode_begin(data, len, opts, &defaults, err);
+    if (!opts) return NULL;
+    brine_doc *doc = doc_new_limited(alloc, opts->max_memory);
+    if (!doc) {
+        brine_set_error(err, BRINE_E_NOMEM, NULL, 0);
+        return NULL;
+    }
+    if (decode_doc(doc, data, len, opts, err) < 0) {
         brine_doc_free(doc);
         return NULL;
     }
     return doc;
+}
+
+int brine_decode_into(brine_doc *doc, const void *data, size_t len,
+                      const brine_decode_options *opts, brine_error *err) {
+    brine_decode_options defaults;
+    if (!doc) {
+        brine_clear_error(err);
+        brine_set_error(err, BRINE_E_USAGE, "doc is NULL", 0);
+        return -1;
+    }
+    opts = decode_begin(data, len, opts, &defaults, err);
+    if (!opts) return -1;
+    doc_reset(doc, opts->max_memory);
+    int rc = decode_doc(doc, data, len, opts, err);
+    /* What this decoding did not use again goes; after a failure, what it
+     * used stays for the next call. */
+    arena_drop_spare(&doc->arena);
+    if (rc < 0) doc_reset(doc, 0);
+    return rc;
 }

@@ -37,12 +37,11 @@ size_t wtf8_count(const char *p, size_t n) {
 /* Documents                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
-    const brine_alloc *al = alloc ? alloc : &brine_default_alloc;
-    brine_doc *doc = al->malloc(al->ctx, sizeof *doc);
-    if (!doc) return NULL;
+/* Everything but the arena: no values, the three singletons. */
+static void doc_init_values(brine_doc *doc) {
+    brine_arena arena = doc->arena;
     memset(doc, 0, sizeof *doc);
-    arena_init(&doc->arena, al, limit);
+    doc->arena = arena;
     doc->none.kind = BRINE_NONE;
     doc->none.flags = VF_SINGLETON;
     doc->t.kind = BRINE_BOOL;
@@ -51,7 +50,20 @@ static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
     doc->f.kind = BRINE_BOOL;
     doc->f.flags = VF_SINGLETON;
     doc->f.u.boolean = 0;
+}
+
+static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
+    const brine_alloc *al = alloc ? alloc : &brine_default_alloc;
+    brine_doc *doc = al->malloc(al->ctx, sizeof *doc);
+    if (!doc) return NULL;
+    arena_init(&doc->arena, al, limit);
+    doc_init_values(doc);
     return doc;
+}
+
+void doc_reset(brine_doc *doc, size_t limit) {
+    arena_reset(&doc->arena, limit);
+    doc_init_values(doc);
 }
 
 brine_doc *brine_doc_new(const brine_alloc *alloc) {

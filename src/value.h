@@ -136,6 +136,10 @@ struct brine_doc {
 /* A document whose arena is capped at `limit` bytes (0 = no cap). */
 brine_doc *doc_new_limited(const brine_alloc *alloc, size_t limit);
 
+/* Empties doc (every value goes, the arena keeps its chunks for reuse,
+ * see arena_reset) and caps its arena at `limit` bytes (0 = no cap). */
+void doc_reset(brine_doc *doc, size_t limit);
+
 /* --- internal constructors (all NULL on allocation failure) --- */
 
 /* Inline: every opcode that makes a node calls it. */
