@@ -56,6 +56,10 @@ typedef struct decoder {
     size_t next_cache;
 
     key_shape shape;
+    /* fold_call's last callable and its row in the fold table: records
+     * call the same interned global over and over. */
+    const brine_value *fold_callable;
+    size_t fold_row;
 
     size_t scratch_bytes; /* stack, marks and memo memory, for max_memory */
     brine_code code;

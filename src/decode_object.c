@@ -443,6 +443,21 @@ static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brin
     return 0;
 }
 
+/* A new dict filled with the first k keys of the shape, all at once when
+ * its table has room for them: dict_set_shaped for each pair. Returns 1
+ * when done, 0 when dict_set_shaped must do it. */
+static int fill_shaped(decoder *d, brine_value *dict, brine_value *const *kv, size_t k) {
+    key_shape *s = &d->shape;
+    const bdict *t = dict->u.set.d;
+    if (t->n != 0 || k > s->n || t->cap < k) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (kv[2 * i] != s->keys[i]) return 0;
+    py_append_new_many(dict, kv, s->hashes, k);
+    s->dict = dict;
+    s->pos = k;
+    return 1;
+}
+
 /* SETITEM(S) on stack[x-1] with the pairs stack[x..sp). x may be "negative"
  * for SETITEM on a short stack, which CPython reports as an underflow. */
 static int do_setitems(decoder *d, size_t x, int x_negative) {
@@ -455,7 +470,9 @@ static int do_setitems(decoder *d, size_t x, int x_negative) {
     /* Best effort: the table's exact size at once. A failure here is left
      * to the insertions, which fail in CPython's order. */
     if (target->kind == BRINE_DICT) {
-        (void)py_reserve(d->doc, target, (len - x) / 2);
+        size_t k = (len - x) / 2;
+        (void)py_reserve(d->doc, target, k);
+        if (fill_shaped(d, target, d->stack + x, k)) return 0;
         enum { AHEAD = 8 }; /* pairs: py_prefetch */
         for (size_t i = x + 1; i < len; i += 2) {
             if (i + 2 * AHEAD < len) py_prefetch(target, d->stack[i - 1 + 2 * AHEAD]);

@@ -642,6 +642,18 @@ brine_code py_append_new(brine_doc *doc, brine_value *container, brine_value *ke
     return BRINE_OK;
 }
 
+void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
+                        size_t k) {
+    bdict *d = dict->u.set.d;
+    bentry *e = &d->entries[d->n];
+    for (size_t i = 0; i < k; i++) {
+        e[i].key = kv[2 * i];
+        e[i].value = kv[2 * i + 1];
+        e[i].hash = hashes[i];
+    }
+    d->n += (uint32_t)k;
+}
+
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item) {
     return insert(doc, set->u.set.d, item, NULL, 0);
 }

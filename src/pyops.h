@@ -51,6 +51,12 @@ enum { PY_SMALL_TABLE = 8 };
 brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value,
                          uint64_t h);
 
+/* py_append_new for the k pairs kv[0]: kv[1], kv[2]: kv[3], ... with
+ * hashes[0..k), when the table has room for them without growing
+ * (n + k <= capacity, n + k <= PY_SMALL_TABLE). */
+void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
+                        size_t k);
+
 /* set.add(item) for SET and FROZENSET nodes (an equal element stays). */
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item);
 
