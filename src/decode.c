@@ -86,7 +86,7 @@ int dec_marker(decoder *d, size_t *out) {
     return 0;
 }
 
-static int op_mark(decoder *d) {
+DEC_HOT int op_mark(decoder *d) {
     if (d->opts->max_marks && d->nmarks >= d->opts->max_marks)
         return dec_fail(d, BRINE_E_LIMIT_MARKS);
     if (d->nmarks == d->marks_cap) {
@@ -152,13 +152,13 @@ static int op_dup(decoder *d) {
     return dec_push(d, d->stack[d->sp - 1]);
 }
 
-static int memo_fetch(decoder *d, uint64_t idx) {
+DEC_HOT int memo_fetch(decoder *d, uint64_t idx) {
     brine_value *v = memo_get(&d->memo, idx);
     if (!v) return dec_fail(d, BRINE_E_MEMO_MISSING);
     return dec_push(d, v);
 }
 
-static int memo_store(decoder *d, uint64_t idx) {
+DEC_HOT int memo_store(decoder *d, uint64_t idx) {
     brine_code code = memo_put(&d->memo, idx, d->stack[d->sp - 1], d->opts->max_memo);
     if (code == BRINE_OK) {
         size_t cap = d->opts->max_memory;
@@ -168,12 +168,6 @@ static int memo_store(decoder *d, uint64_t idx) {
     }
     return dec_fail(d, code);
 }
-
-#if defined(__GNUC__) || defined(__clang__)
-#define DEC_NOINLINE __attribute__((noinline))
-#else
-#define DEC_NOINLINE
-#endif
 
 /* memo_index_text for what the fast path leaves: the general parser, out
  * of line so that its 64-limb frame stays out of the fast path. */
@@ -229,7 +223,7 @@ static int op_get(decoder *d) {
     return memo_fetch(d, (uint64_t)idx);
 }
 
-static int op_binget(decoder *d, int nbytes) {
+DEC_HOT int op_binget(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     return p ? memo_fetch(d, dec_le(p, nbytes)) : -1;
 }
@@ -246,14 +240,14 @@ static int op_put(decoder *d) {
     return memo_store(d, (uint64_t)idx);
 }
 
-static int op_binput(decoder *d, int nbytes) {
+DEC_HOT int op_binput(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
     if (d->sp <= d->fence) return dec_underflow(d);
     return memo_store(d, dec_le(p, nbytes));
 }
 
-static int op_memoize(decoder *d) {
+DEC_HOT int op_memoize(decoder *d) {
     if (d->sp <= d->fence) return dec_underflow(d);
     return memo_store(d, d->memo.len);
 }
@@ -346,7 +340,7 @@ static int op_frame(decoder *d) {
 /* Dispatch                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static int push_int_arg(decoder *d, int nbytes) {
+DEC_HOT int push_int_arg(decoder *d, int nbytes) {
     const uint8_t *q = dec_read(d, (size_t)nbytes);
     if (!q) return -1;
     uint64_t x = dec_le(q, nbytes);

@@ -66,6 +66,17 @@ typedef struct decoder {
     const char *msg;
 } decoder;
 
+/* The hottest handlers are forced inline where their argument width is a
+ * constant (run() is too big for the compiler to choose that itself), and
+ * rare slow paths are kept out of line. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DEC_HOT      static inline __attribute__((always_inline))
+#define DEC_NOINLINE __attribute__((noinline))
+#else
+#define DEC_HOT static inline
+#define DEC_NOINLINE
+#endif
+
 /* Records the failure of the current opcode; always returns -1. */
 int dec_fail(decoder *d, brine_code code);
 int dec_fail_msg(decoder *d, brine_code code, const char *msg);
