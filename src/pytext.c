@@ -112,7 +112,11 @@ static utf8_step utf8_scan(const uint8_t *p, size_t n, size_t i, int surrogates)
  * is set for the next one. Returns the number of code points that start
  * in the word, or -1 when it holds anything else (or a sequence broken
  * across the words). */
-static int utf8_word12(uint64_t w, int *carry) {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline)) /* small, and in pt_utf8_check's loop twice */
+#endif
+static inline int
+utf8_word12(uint64_t w, int *carry) {
     const uint64_t hi = 0x8080808080808080u;
     uint64_t cont = w & ~(w << 1) & hi; /* 10xxxxxx */
     uint64_t lead = w & (w << 1) & hi;  /* 11xxxxxx */
@@ -158,6 +162,20 @@ brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_po
             if (k >= 0) {
                 i += 8;
                 count += (size_t)k;
+                continue;
+            }
+        } else if (!carry && i < n) {
+            /* The last 1..7 bytes as one word padded with NULs (ASCII): a
+             * sequence cut by the end meets a NUL and fails the check. */
+            size_t rest = n - i;
+            uint64_t w = 0;
+            for (size_t b = rest; b-- > 0;)
+                w = (w << 8) | p[i + b];
+            int tail_carry = 0;
+            int k = utf8_word12(w, &tail_carry);
+            if (k >= 0) {
+                i = n;
+                count += (size_t)k - (8 - rest);
                 continue;
             }
         }
