@@ -2,13 +2,18 @@
  * brine_bench.c - times libbrine on one pickle file (bench/run.py drives it).
  *
  *   brine_bench [--reps N] [--policy symbolic|builtins] [--protocol P]
- *               [--ops decode,decode-zc,encode,memcpy] FILE
+ *               [--ops decode,decode-zc,decode-reuse,encode,memcpy] FILE
  *   brine_bench --peak [--zero-copy] [--policy P] FILE
  *
  * Prints one JSON object per line on stdout, one per operation:
  *
  *   decode     brine_decode of the whole file, copying byte strings;
  *   decode-zc  the same with opts.zero_copy (byte strings stay in the input);
+ *   decode-reuse  brine_decode_into one document that holds the previous
+ *              repetition's graph (an untimed decoding fills it first):
+ *              the figure of a program decoding pickle after pickle, whose
+ *              memory is already there; "decode" is a first decoding, into
+ *              memory the system has to provide;
  *   encode     brine_encode of the graph (decoded with the symbolic policy,
  *              the one that keeps every node CPython wrote) at --protocol into a memory
  *              buffer reused between repetitions, and whether the output is
@@ -162,6 +167,29 @@ static void bench_decode(const args *a, const uint8_t *data, size_t len, int zer
     printf(", \"nodes\": %zu, \"arena_bytes\": %zu}\n", nodes, bytes);
 }
 
+static void bench_decode_reuse(const args *a, const uint8_t *data, size_t len, double *t) {
+    brine_decode_options opts;
+    brine_decode_options_init(&opts);
+    opts.policy = a->policy;
+    brine_doc *doc = decode(a, data, len, 0, a->policy);
+    for (int i = 0; i < a->reps; i++) {
+        brine_error err;
+        double t0 = now();
+        int rc = brine_decode_into(doc, data, len, &opts, &err);
+        t[i] = now() - t0;
+        if (rc < 0) {
+            fprintf(stderr, "brine_bench: %s: %s: %s (offset %zu)\n", a->file, err.pyclass, err.msg,
+                    err.offset);
+            exit(1);
+        }
+    }
+    size_t nodes, bytes;
+    brine_doc_stats(doc, &nodes, &bytes);
+    print_times("decode-reuse", a, len, t);
+    printf(", \"nodes\": %zu, \"arena_bytes\": %zu}\n", nodes, bytes);
+    brine_doc_free(doc);
+}
+
 static void bench_encode(const args *a, const uint8_t *data, size_t len, double *t) {
     /* The symbolic graph: folding (say bytes below protocol 3 into native
      * bytes) drops the sharing CPython's own reduce arguments had, so only
@@ -246,7 +274,7 @@ static int has_op(const char *ops, const char *op) {
 
 static void usage(void) {
     fputs("usage: brine_bench [--reps N] [--policy symbolic|builtins] [--protocol P]\n"
-          "                   [--ops decode,decode-zc,encode,memcpy] FILE\n"
+          "                   [--ops decode,decode-zc,decode-reuse,encode,memcpy] FILE\n"
           "       brine_bench --peak [--zero-copy] [--policy P] FILE\n",
           stderr);
     exit(2);
@@ -292,6 +320,7 @@ int main(int argc, char **argv) {
     if (has_op(a.ops, "memcpy")) bench_memcpy(&a, data, len, t);
     if (has_op(a.ops, "decode")) bench_decode(&a, data, len, 0, t);
     if (has_op(a.ops, "decode-zc")) bench_decode(&a, data, len, 1, t);
+    if (has_op(a.ops, "decode-reuse")) bench_decode_reuse(&a, data, len, t);
     if (has_op(a.ops, "encode")) bench_encode(&a, data, len, t);
     free(t);
     free(data);

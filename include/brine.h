@@ -400,6 +400,23 @@ void brine_decode_options_init(brine_decode_options *opts);
 brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options *opts,
                         const brine_alloc *alloc, brine_error *err);
 
+/* brine_decode into an existing document (from brine_decode, brine_doc_new,
+ * brine_canon_read or an earlier brine_decode_into), reusing its memory:
+ * for a program that decodes many pickles one after another, the pages the
+ * previous document used need not be obtained and zeroed by the system
+ * again. First every value of `doc` is freed (pointers to them become
+ * invalid), then the pickle is decoded as brine_decode decodes it, with
+ * doc's allocator: the same graph, text, errors and offsets, and the
+ * same max_memory behaviour, since memory that doc kept counts as it is
+ * used again. Memory this decoding did not use again is given back before
+ * it returns, so that doc holds at most what its current contents need
+ * (after a failure, what the failed decoding used, for the next call).
+ * Returns 0 with the result in doc, or -1 with *err set and doc empty (no
+ * root; still the caller's to reuse or free with brine_doc_free()). A NULL
+ * doc is a usage error (-1, BRINE_E_USAGE). */
+int brine_decode_into(brine_doc *doc, const void *data, size_t len,
+                      const brine_decode_options *opts, brine_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Canonical text (docs/canonical.md)                                        */
 /* ------------------------------------------------------------------------ */

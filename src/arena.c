@@ -78,23 +78,72 @@ void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit) {
     a->limit = limit;
 }
 
-void arena_free_all(brine_arena *a) {
-    arena_chunk *c = a->chunks;
+static void free_chunks(brine_arena *a, arena_chunk *c) {
     while (c) {
         arena_chunk *next = c->next;
         a->alloc.free(a->alloc.ctx, c, c->size);
         c = next;
     }
+}
+
+static void free_bigs(brine_arena *a) {
     arena_big *b = a->bigs;
     while (b) {
         arena_big *next = b->next;
         a->alloc.free(a->alloc.ctx, b, sizeof *b + b->size);
         b = next;
     }
-    a->chunks = NULL;
     a->bigs = NULL;
+}
+
+void arena_free_all(brine_arena *a) {
+    free_chunks(a, a->chunks);
+    arena_drop_spare(a);
+    free_bigs(a);
+    a->chunks = NULL;
     a->cur = a->end = a->last = NULL;
     a->bytes = 0;
+}
+
+void arena_reset(brine_arena *a, size_t limit) {
+    free_bigs(a);
+    /* Oldest first: the order in which a fresh arena asks for sizes. */
+    arena_chunk *order = NULL;
+    while (a->chunks) {
+        arena_chunk *c = a->chunks;
+        a->chunks = c->next;
+        c->next = order;
+        order = c;
+    }
+    if (order) {
+        arena_chunk *tail = order;
+        while (tail->next)
+            tail = tail->next;
+        tail->next = a->spare;
+        a->spare = order;
+    }
+    a->cur = a->end = a->last = NULL;
+    a->next_chunk = FIRST_CHUNK;
+    a->bytes = 0;
+    a->limit = limit;
+    a->over_limit = 0;
+}
+
+void arena_drop_spare(brine_arena *a) {
+    free_chunks(a, a->spare);
+    a->spare = NULL;
+}
+
+/* A kept chunk of exactly `size` bytes, unlinked, or NULL. */
+static arena_chunk *take_spare(brine_arena *a, size_t size) {
+    for (arena_chunk **link = &a->spare; *link; link = &(*link)->next) {
+        arena_chunk *c = *link;
+        if (c->size == size) {
+            *link = c->next;
+            return c;
+        }
+    }
+    return NULL;
 }
 
 /* Asks the allocator for n more bytes, honouring the cap. */
@@ -121,13 +170,29 @@ static void *big_alloc(brine_arena *a, size_t size) {
     return b + 1;
 }
 
+/* A chunk from the allocator. The C library's chunks of 4 MB and more are
+ * aligned on 2 MB, so that every byte of them can be a huge page: malloc
+ * gives a page-aligned block, whose partial 2 MB ranges at both ends (a
+ * quarter of an 8 MB chunk on average) would fault in 4 KB at a time. */
+static arena_chunk *chunk_alloc(brine_arena *a, size_t size) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    enum { HUGE = 2 * 1024 * 1024 };
+    if (a->alloc.malloc == libc_malloc && size >= 2 * HUGE && size % HUGE == 0)
+        return aligned_alloc(HUGE, size); /* free() releases it */
+#endif
+    return a->alloc.malloc(a->alloc.ctx, size);
+}
+
 static int new_chunk(brine_arena *a, size_t need) {
     size_t size = a->next_chunk;
     while (size < need + sizeof(arena_chunk)) size *= 2;
     if (!reserve(a, size)) return 0;
-    arena_chunk *c = a->alloc.malloc(a->alloc.ctx, size);
-    if (!c) return 0;
-    arena_advise_huge(&a->alloc, c, size);
+    arena_chunk *c = take_spare(a, size);
+    if (!c) {
+        c = chunk_alloc(a, size);
+        if (!c) return 0;
+        arena_advise_huge(&a->alloc, c, size);
+    }
     a->bytes += size;
     c->size = size;
     c->next = a->chunks;

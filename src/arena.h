@@ -20,6 +20,7 @@ typedef struct arena_big arena_big;
 typedef struct brine_arena {
     brine_alloc alloc;
     arena_chunk *chunks; /* newest first */
+    arena_chunk *spare;  /* chunks kept by arena_reset for new_chunk to reuse */
     char *cur;           /* bump pointer in the newest chunk */
     char *end;
     char *last;          /* start of the most recent small allocation */
@@ -40,6 +41,17 @@ void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit);
  * allocator, blocks of 4 MB and more); a hint that never fails. */
 void arena_advise_huge(const brine_alloc *alloc, void *p, size_t size);
 void arena_free_all(brine_arena *a);
+
+/* Gives back every block at once but keeps the chunks, untouched by the
+ * allocator, for the allocations that follow: a chunk of the size a fresh
+ * arena would ask for is taken from them instead, and counted in `bytes`
+ * as if it were new, so that caps are reached where they would be in a
+ * fresh arena. Large blocks are freed. `limit` is the new cap (0 = none).
+ * Kept chunks are freed by arena_free_all. */
+void arena_reset(brine_arena *a, size_t limit);
+
+/* Frees the chunks arena_reset kept that were not used again. */
+void arena_drop_spare(brine_arena *a);
 
 /* 8-byte aligned, uninitialized. NULL on failure (a->over_limit tells why). */
 void *arena_alloc_slow(brine_arena *a, size_t size);

@@ -314,6 +314,9 @@ int bi_strtol0(const char *s, size_t len, int64_t *out, size_t *consumed) {
     const size_t save = p;
     /* Magnitude limit: LONG_MAX, or -LONG_MIN for a negative number. */
     const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    /* acc * base + d <= limit exactly when acc < cutoff, or acc == cutoff
+     * and d <= cutlim: one division per number rather than per digit. */
+    const uint64_t cutoff = limit / base, cutlim = limit % base;
     uint64_t acc = 0;
     int overflow = 0;
     while (p < end) {
@@ -321,7 +324,7 @@ int bi_strtol0(const char *s, size_t len, int64_t *out, size_t *consumed) {
         if (d >= base) break;
         /* glibc keeps consuming digits after an overflow. */
         if (!overflow) {
-            if (acc > (limit - d) / base)
+            if (acc > cutoff || (acc == cutoff && d > cutlim))
                 overflow = 1;
             else
                 acc = acc * base + d;

@@ -86,7 +86,7 @@ int dec_marker(decoder *d, size_t *out) {
     return 0;
 }
 
-static int op_mark(decoder *d) {
+DEC_HOT int op_mark(decoder *d) {
     if (d->opts->max_marks && d->nmarks >= d->opts->max_marks)
         return dec_fail(d, BRINE_E_LIMIT_MARKS);
     if (d->nmarks == d->marks_cap) {
@@ -109,8 +109,10 @@ const uint8_t *dec_read_slow(decoder *d, size_t n) {
 }
 
 const uint8_t *dec_readline(decoder *d, size_t *len) {
+    const uint8_t *p = reader_readline_fast(&d->r, len);
+    if (p) return p;
     brine_code code;
-    const uint8_t *p = reader_readline(&d->r, len, &code);
+    p = reader_readline(&d->r, len, &code);
     if (!p) dec_fail(d, code);
     return p;
 }
@@ -150,13 +152,13 @@ static int op_dup(decoder *d) {
     return dec_push(d, d->stack[d->sp - 1]);
 }
 
-static int memo_fetch(decoder *d, uint64_t idx) {
+DEC_HOT int memo_fetch(decoder *d, uint64_t idx) {
     brine_value *v = memo_get(&d->memo, idx);
     if (!v) return dec_fail(d, BRINE_E_MEMO_MISSING);
     return dec_push(d, v);
 }
 
-static int memo_store(decoder *d, uint64_t idx) {
+DEC_HOT int memo_store(decoder *d, uint64_t idx) {
     brine_code code = memo_put(&d->memo, idx, d->stack[d->sp - 1], d->opts->max_memo);
     if (code == BRINE_OK) {
         size_t cap = d->opts->max_memory;
@@ -167,21 +169,10 @@ static int memo_store(decoder *d, uint64_t idx) {
     return dec_fail(d, code);
 }
 
-/* The memo index of GET and PUT: PyLong_FromString(s, NULL, 10), then
- * PyLong_AsSsize_t. Returns 0 and *out, or -1 after dec_fail. */
-static int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t *out) {
-    /* What the pickler writes, digits and the newline, without the general
-     * parser: up to 18 digits cannot overflow. */
-    if (len >= 2 && len - 1 <= 18) {
-        uint64_t v = 0;
-        size_t k = 0;
-        for (; k < len - 1 && line[k] >= '0' && line[k] <= '9'; k++)
-            v = v * 10 + (uint64_t)(line[k] - '0');
-        if (k == len - 1 && line[k] == '\n') {
-            *out = (int64_t)v;
-            return 0;
-        }
-    }
+/* memo_index_text for what the fast path leaves: the general parser, out
+ * of line so that its 64-limb frame stays out of the fast path. */
+static DEC_NOINLINE int memo_index_parse(decoder *d, const uint8_t *line, size_t len,
+                                         int64_t *out) {
     uint32_t limbs_local[64];
     size_t nlimbs = bi_text_limbs(len);
     uint32_t *limbs = limbs_local;
@@ -203,6 +194,24 @@ static int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t 
     return 0;
 }
 
+/* The memo index of GET and PUT: PyLong_FromString(s, NULL, 10), then
+ * PyLong_AsSsize_t. Returns 0 and *out, or -1 after dec_fail. */
+static inline int memo_index_text(decoder *d, const uint8_t *line, size_t len, int64_t *out) {
+    /* What the pickler writes, digits and the newline, without the general
+     * parser: up to 18 digits cannot overflow. */
+    if (len >= 2 && len - 1 <= 18) {
+        uint64_t v = 0;
+        size_t k = 0;
+        for (; k < len - 1 && line[k] >= '0' && line[k] <= '9'; k++)
+            v = v * 10 + (uint64_t)(line[k] - '0');
+        if (k == len - 1 && line[k] == '\n') {
+            *out = (int64_t)v;
+            return 0;
+        }
+    }
+    return memo_index_parse(d, line, len, out);
+}
+
 static int op_get(decoder *d) {
     size_t len;
     const uint8_t *line = dec_readline(d, &len);
@@ -214,7 +223,7 @@ static int op_get(decoder *d) {
     return memo_fetch(d, (uint64_t)idx);
 }
 
-static int op_binget(decoder *d, int nbytes) {
+DEC_HOT int op_binget(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     return p ? memo_fetch(d, dec_le(p, nbytes)) : -1;
 }
@@ -231,14 +240,14 @@ static int op_put(decoder *d) {
     return memo_store(d, (uint64_t)idx);
 }
 
-static int op_binput(decoder *d, int nbytes) {
+DEC_HOT int op_binput(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
     if (d->sp <= d->fence) return dec_underflow(d);
     return memo_store(d, dec_le(p, nbytes));
 }
 
-static int op_memoize(decoder *d) {
+DEC_HOT int op_memoize(decoder *d) {
     if (d->sp <= d->fence) return dec_underflow(d);
     return memo_store(d, d->memo.len);
 }
@@ -331,7 +340,7 @@ static int op_frame(decoder *d) {
 /* Dispatch                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static int push_int_arg(decoder *d, int nbytes) {
+DEC_HOT int push_int_arg(decoder *d, int nbytes) {
     const uint8_t *q = dec_read(d, (size_t)nbytes);
     if (!q) return -1;
     uint64_t x = dec_le(q, nbytes);
@@ -489,23 +498,10 @@ void brine_decode_options_init(brine_decode_options *opts) {
     opts->fix_imports = 1;
 }
 
-brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options *opts,
-                        const brine_alloc *alloc, brine_error *err) {
-    brine_decode_options defaults;
-    if (!opts) {
-        brine_decode_options_init(&defaults);
-        opts = &defaults;
-    }
-    brine_clear_error(err);
-    if (!data && len) {
-        brine_set_error(err, BRINE_E_USAGE, "data is NULL", 0);
-        return NULL;
-    }
-    brine_doc *doc = doc_new_limited(alloc, opts->max_memory);
-    if (!doc) {
-        brine_set_error(err, BRINE_E_NOMEM, NULL, 0);
-        return NULL;
-    }
+/* Decodes into the empty document `doc`. Returns 0, or -1 with *err set
+ * (the document then holds what the decoding made so far). */
+static int decode_doc(brine_doc *doc, const void *data, size_t len,
+                      const brine_decode_options *opts, brine_error *err) {
     decoder d;
     memset(&d, 0, sizeof d);
     d.doc = doc;
@@ -530,8 +526,59 @@ brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options
     memo_free(&d.memo);
     if (!root) {
         brine_set_error(err, d.code, d.msg, d.op_offset);
+        return -1;
+    }
+    return 0;
+}
+
+/* The checks both entry points make first; NULL after *err is set. */
+static const brine_decode_options *decode_begin(const void *data, size_t len,
+                                                const brine_decode_options *opts,
+                                                brine_decode_options *defaults, brine_error *err) {
+    if (!opts) {
+        brine_decode_options_init(defaults);
+        opts = defaults;
+    }
+    brine_clear_error(err);
+    if (!data && len) {
+        brine_set_error(err, BRINE_E_USAGE, "data is NULL", 0);
+        return NULL;
+    }
+    return opts;
+}
+
+brine_doc *brine_decode(const void *data, size_t len, const brine_decode_options *opts,
+                        const brine_alloc *alloc, brine_error *err) {
+    brine_decode_options defaults;
+    opts = decode_begin(data, len, opts, &defaults, err);
+    if (!opts) return NULL;
+    brine_doc *doc = doc_new_limited(alloc, opts->max_memory);
+    if (!doc) {
+        brine_set_error(err, BRINE_E_NOMEM, NULL, 0);
+        return NULL;
+    }
+    if (decode_doc(doc, data, len, opts, err) < 0) {
         brine_doc_free(doc);
         return NULL;
     }
     return doc;
+}
+
+int brine_decode_into(brine_doc *doc, const void *data, size_t len,
+                      const brine_decode_options *opts, brine_error *err) {
+    brine_decode_options defaults;
+    if (!doc) {
+        brine_clear_error(err);
+        brine_set_error(err, BRINE_E_USAGE, "doc is NULL", 0);
+        return -1;
+    }
+    opts = decode_begin(data, len, opts, &defaults, err);
+    if (!opts) return -1;
+    doc_reset(doc, opts->max_memory);
+    int rc = decode_doc(doc, data, len, opts, err);
+    /* What this decoding did not use again goes; after a failure, what it
+     * used stays for the next call. */
+    arena_drop_spare(&doc->arena);
+    if (rc < 0) doc_reset(doc, 0);
+    return rc;
 }

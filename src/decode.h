@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "memo.h"
+#include "pyops.h"
 #include "reader.h"
 #include "value.h"
 
@@ -20,6 +21,19 @@ typedef struct ext_cache_entry {
     int32_t code;
     brine_value *value;
 } ext_cache_entry;
+
+/* A key shape (decode_object.c): keys[0..n) are pairwise distinct as
+ * Python keys, with their hashes, and the tracked dict holds exactly
+ * keys[0..pos) as its entries' keys, in order. A stream of records repeats
+ * the same memoized key nodes in the same order, so each dict after the
+ * first fills without a lookup. */
+typedef struct key_shape {
+    brine_value *keys[PY_SMALL_TABLE];
+    uint64_t hashes[PY_SMALL_TABLE];
+    size_t n;
+    brine_value *dict; /* the tracked dict, or NULL */
+    size_t pos;
+} key_shape;
 
 typedef struct decoder {
     brine_doc *doc;
@@ -41,10 +55,27 @@ typedef struct decoder {
     ext_cache_entry *ext_cache;
     size_t next_cache;
 
+    key_shape shape;
+    /* fold_call's last callable and its row in the fold table: records
+     * call the same interned global over and over. */
+    const brine_value *fold_callable;
+    size_t fold_row;
+
     size_t scratch_bytes; /* stack, marks and memo memory, for max_memory */
     brine_code code;
     const char *msg;
 } decoder;
+
+/* The hottest handlers are forced inline where their argument width is a
+ * constant (run() is too big for the compiler to choose that itself), and
+ * rare slow paths are kept out of line. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DEC_HOT      static inline __attribute__((always_inline))
+#define DEC_NOINLINE __attribute__((noinline))
+#else
+#define DEC_HOT static inline
+#define DEC_NOINLINE
+#endif
 
 /* Records the failure of the current opcode; always returns -1. */
 int dec_fail(decoder *d, brine_code code);

@@ -410,6 +410,54 @@ static int set_item(decoder *d, brine_value *target, brine_value *key, brine_val
     }
 }
 
+/* dict[key] = value through the key shape (decode.h), which it keeps
+ * true: a key the shape predicts is appended without a lookup; any other
+ * goes through py_dict_set and, when appended, becomes the shape's key at
+ * that position. */
+static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brine_value *value) {
+    key_shape *s = &d->shape;
+    bdict *t = dict->u.set.d;
+    brine_code code;
+    if (t->n == 0) {
+        s->dict = dict;
+        s->pos = 0;
+    }
+    if (s->dict != dict || t->n != s->pos) {
+        code = py_dict_set(d->doc, dict, key, value);
+        return code == BRINE_OK ? 0 : dec_fail(d, code);
+    }
+    if (s->pos < s->n && key == s->keys[s->pos]) {
+        code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
+        if (code != BRINE_OK) return dec_fail(d, code);
+        s->pos++;
+        return 0;
+    }
+    code = py_dict_set(d->doc, dict, key, value);
+    if (code != BRINE_OK) return dec_fail(d, code);
+    if (t->n == s->pos + 1 && s->pos < PY_SMALL_TABLE) {
+        /* A new key: distinct from keys[0..pos), the dict's other keys. */
+        s->keys[s->pos] = key;
+        s->hashes[s->pos] = t->entries[s->pos].hash;
+        s->n = ++s->pos;
+    }
+    return 0;
+}
+
+/* A new dict filled with the first k keys of the shape, all at once when
+ * its table has room for them: dict_set_shaped for each pair. Returns 1
+ * when done, 0 when dict_set_shaped must do it. */
+static int fill_shaped(decoder *d, brine_value *dict, brine_value *const *kv, size_t k) {
+    key_shape *s = &d->shape;
+    const bdict *t = dict->u.set.d;
+    if (t->n != 0 || k > s->n || t->cap < k) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (kv[2 * i] != s->keys[i]) return 0;
+    py_append_new_many(dict, kv, s->hashes, k);
+    s->dict = dict;
+    s->pos = k;
+    return 1;
+}
+
 /* SETITEM(S) on stack[x-1] with the pairs stack[x..sp). x may be "negative"
  * for SETITEM on a short stack, which CPython reports as an underflow. */
 static int do_setitems(decoder *d, size_t x, int x_negative) {
@@ -422,11 +470,14 @@ static int do_setitems(decoder *d, size_t x, int x_negative) {
     /* Best effort: the table's exact size at once. A failure here is left
      * to the insertions, which fail in CPython's order. */
     if (target->kind == BRINE_DICT) {
-        (void)py_reserve(d->doc, target, (len - x) / 2);
+        size_t k = (len - x) / 2;
+        (void)py_reserve(d->doc, target, k);
+        if (fill_shaped(d, target, d->stack + x, k)) return 0;
         enum { AHEAD = 8 }; /* pairs: py_prefetch */
         for (size_t i = x + 1; i < len; i += 2) {
             if (i + 2 * AHEAD < len) py_prefetch(target, d->stack[i - 1 + 2 * AHEAD]);
-            if (set_item(d, target, d->stack[i - 1], d->stack[i]) < 0) return -1;
+            /* set_item's DICT case, through the key shape. */
+            if (dict_set_shaped(d, target, d->stack[i - 1], d->stack[i]) < 0) return -1;
         }
         return 0;
     }

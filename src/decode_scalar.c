@@ -167,7 +167,7 @@ int op_unicode(decoder *d) {
 }
 
 /* A length argument of BINUNICODE8, BINBYTES8, BYTEARRAY8: must fit ssize_t. */
-static int counted_size(decoder *d, int nbytes, size_t *size, const char *overflow_msg) {
+DEC_HOT int counted_size(decoder *d, int nbytes, size_t *size, const char *overflow_msg) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
     uint64_t x = dec_le(p, nbytes);
@@ -177,7 +177,7 @@ static int counted_size(decoder *d, int nbytes, size_t *size, const char *overfl
 }
 
 /* SHORT_BINUNICODE, BINUNICODE, BINUNICODE8: UTF-8 with surrogates allowed. */
-int op_counted_binunicode(decoder *d, int nbytes) {
+DEC_HOT int counted_binunicode(decoder *d, int nbytes) {
     size_t size = 0;
     if (counted_size(d, nbytes, &size, "BINUNICODE exceeds system's maximum size") < 0) return -1;
     const uint8_t *data = dec_read(d, size);
@@ -190,7 +190,7 @@ int op_counted_binunicode(decoder *d, int nbytes) {
 }
 
 /* SHORT_BINBYTES, BINBYTES, BINBYTES8: fresh bytes objects in CPython. */
-int op_counted_binbytes(decoder *d, int nbytes) {
+DEC_HOT int counted_binbytes(decoder *d, int nbytes) {
     size_t size = 0;
     if (counted_size(d, nbytes, &size, "BINBYTES exceeds system's maximum size") < 0) return -1;
     /* CPython allocates the bytes object first, and refuses sizes whose
@@ -199,6 +199,23 @@ int op_counted_binbytes(decoder *d, int nbytes) {
     const uint8_t *data = dec_readinto(d, size);
     if (!data) return -1;
     return dec_push(d, val_bytes_fresh(d->doc, data, size, d->opts->zero_copy));
+}
+
+/* One inlined copy per width: reading the length is then a plain load. */
+int op_counted_binunicode(decoder *d, int nbytes) {
+    switch (nbytes) {
+    case 1: return counted_binunicode(d, 1);
+    case 4: return counted_binunicode(d, 4);
+    default: return counted_binunicode(d, 8);
+    }
+}
+
+int op_counted_binbytes(decoder *d, int nbytes) {
+    switch (nbytes) {
+    case 1: return counted_binbytes(d, 1);
+    case 4: return counted_binbytes(d, 4);
+    default: return counted_binbytes(d, 8);
+    }
 }
 
 int op_bytearray8(decoder *d) {

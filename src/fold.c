@@ -60,8 +60,14 @@ static int fold_set(decoder *d, brine_kind kind, const brine_value *list, brine_
 int fold_call(decoder *d, brine_value *callable, brine_value *const *args, size_t nargs,
               brine_value **out) {
     size_t which = sizeof fold_globals / sizeof fold_globals[0];
-    for (size_t i = 0; i < sizeof fold_globals / sizeof fold_globals[0]; i++)
-        if (is_name(callable, fold_globals[i].module, fold_globals[i].name)) which = i;
+    if (callable == d->fold_callable) {
+        which = d->fold_row; /* a GLOBAL's names never change */
+    } else {
+        for (size_t i = 0; i < sizeof fold_globals / sizeof fold_globals[0]; i++)
+            if (is_name(callable, fold_globals[i].module, fold_globals[i].name)) which = i;
+        d->fold_callable = callable;
+        d->fold_row = which;
+    }
     if (which == sizeof fold_globals / sizeof fold_globals[0]) return 0;
 
     switch (fold_globals[which].kind) {

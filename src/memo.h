@@ -7,6 +7,13 @@
  * indices below a dense bound proportional to the number of entries live
  * in an array and the rest in a hash table, so memory stays proportional
  * to the number of PUTs whatever their indices.
+ *
+ * The dense array is one block up to MEMO_PAGE entries and pages of
+ * MEMO_PAGE entries beyond, each allocated when first written: growing it
+ * copies and clears nothing, and a large memo touches only the pages in
+ * use. `bytes` counts the whole dense capacity whether or not its pages
+ * exist (as if it were one block, so that max_memory stops a stream where
+ * it always did); the page directory, 1/MEMO_PAGE of that, is not counted.
  */
 #ifndef BRINE_MEMO_H
 #define BRINE_MEMO_H
@@ -16,6 +23,8 @@
 
 #include "brine.h"
 
+enum { MEMO_PAGE_SHIFT = 13, MEMO_PAGE = 1 << MEMO_PAGE_SHIFT };
+
 typedef struct memo_slot {
     uint64_t key; /* index + 1; 0 = empty */
     struct brine_value *value;
@@ -23,20 +32,31 @@ typedef struct memo_slot {
 
 typedef struct memo {
     brine_alloc alloc;
-    struct brine_value **dense;
+    /* dense_cap / MEMO_PAGE pages (one while dense_cap <= MEMO_PAGE, of
+     * dense_cap entries), NULL until written. Points to `first` while there
+     * is one page, so the memo must not move after memo_init. */
+    struct brine_value ***pages;
+    struct brine_value **first;
     size_t dense_cap;
     memo_slot *sparse;
     size_t sparse_mask; /* slots - 1, or 0 when no table */
     size_t sparse_n;
     size_t len;   /* distinct indices set: MEMOIZE writes at this index */
-    size_t bytes; /* memory held */
+    size_t bytes; /* memory held (see above) */
 } memo;
 
 void memo_init(memo *m, const brine_alloc *alloc);
 void memo_free(memo *m);
 
 /* The value at idx, or NULL. */
-struct brine_value *memo_get(const memo *m, uint64_t idx);
+struct brine_value *memo_get_slow(const memo *m, uint64_t idx);
+static inline struct brine_value *memo_get(const memo *m, uint64_t idx) {
+    if (idx < m->dense_cap) {
+        struct brine_value **page = m->pages[idx >> MEMO_PAGE_SHIFT];
+        return page ? page[idx & (MEMO_PAGE - 1)] : NULL;
+    }
+    return memo_get_slow(m, idx);
+}
 
 /* Sets idx; returns BRINE_OK, BRINE_E_NOMEM or BRINE_E_LIMIT_MEMO (when a
  * new index would exceed max_entries, 0 = no cap). */
@@ -44,10 +64,13 @@ brine_code memo_put_slow(memo *m, uint64_t idx, struct brine_value *v, size_t ma
 static inline brine_code memo_put(memo *m, uint64_t idx, struct brine_value *v,
                                   size_t max_entries) {
     /* The common case: CPython's pickler numbers entries 0, 1, 2, ... */
-    if (idx < m->dense_cap && m->dense[idx] == NULL && (!max_entries || m->len < max_entries)) {
-        m->dense[idx] = v;
-        m->len++;
-        return BRINE_OK;
+    if (idx < m->dense_cap && (!max_entries || m->len < max_entries)) {
+        struct brine_value **page = m->pages[idx >> MEMO_PAGE_SHIFT];
+        if (page && !page[idx & (MEMO_PAGE - 1)]) {
+            page[idx & (MEMO_PAGE - 1)] = v;
+            m->len++;
+            return BRINE_OK;
+        }
     }
     return memo_put_slow(m, idx, v, max_entries);
 }

@@ -469,8 +469,6 @@ int py_eq(brine_doc *doc, brine_value *a, brine_value *b) {
 /* Dicts and sets                                                            */
 /* ------------------------------------------------------------------------ */
 
-enum { SMALL_TABLE = 8 };
-
 static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
     uint64_t *index = arena_zalloc(&doc->arena, nslots * sizeof *index);
     if (!index) return arena_error(&doc->arena);
@@ -561,13 +559,44 @@ brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra) {
     return reserve(doc, container->u.set.d, extra);
 }
 
+/* py_hash, with the common case inline: a str or bytes already hashed
+ * (memoized keys are, after their first insertion). */
+static inline brine_code hash_of(brine_doc *doc, brine_value *v, uint64_t *out) {
+    if ((v->kind == BRINE_STR || v->kind == BRINE_BYTES) && (v->flags & VF_HASHED)) {
+        *out = v->u.s.hash;
+        return BRINE_OK;
+    }
+    return py_hash(doc, v, out);
+}
+
 static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value *value,
                          int replace_value) {
     uint64_t h;
-    brine_code code = py_hash(doc, key, &h);
+    brine_code code = hash_of(doc, key, &h);
     if (code != BRINE_OK) return code;
-    long at = find_entry(doc, d, key, h, &code);
-    if (at == -2) return code;
+    long at;
+    if (!d->index) {
+        /* Small table: find_entry's scan, inline (most dicts are small). */
+        at = -1;
+        for (size_t i = 0; i < d->n; i++) {
+            const bentry *e = &d->entries[i];
+            if (e->key == key) {
+                at = (long)i;
+                break;
+            }
+            if (e->hash == h) {
+                int r = py_eq(doc, e->key, key);
+                if (r < 0) return BRINE_E_NOMEM;
+                if (r) {
+                    at = (long)i;
+                    break;
+                }
+            }
+        }
+    } else {
+        at = find_entry(doc, d, key, h, &code);
+        if (at == -2) return code;
+    }
     if (at >= 0) {
         if (replace_value) d->entries[at].value = value;
         return BRINE_OK;
@@ -580,7 +609,7 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
     e->key = key;
     e->value = value;
     e->hash = h;
-    if (d->n > SMALL_TABLE) {
+    if (d->n > PY_SMALL_TABLE) {
         if (!d->index || (size_t)d->n * 3 >= (d->mask + 1) * 2) {
             size_t nslots = d->index ? (d->mask + 1) * 4 : 32;
             while (nslots * 2 < (size_t)d->n * 3)
@@ -596,6 +625,33 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
 
 brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value) {
     return insert(doc, dict->u.set.d, key, value, 1);
+}
+
+brine_code py_append_new(brine_doc *doc, brine_value *container, brine_value *key,
+                         brine_value *value, uint64_t h) {
+    bdict *d = container->u.set.d;
+    /* What insert() does once it found no equal key, below the index. */
+    if (d->n == d->cap) {
+        brine_code code = reserve(doc, d, d->cap ? d->cap : 4);
+        if (code != BRINE_OK) return code;
+    }
+    bentry *e = &d->entries[d->n++];
+    e->key = key;
+    e->value = value;
+    e->hash = h;
+    return BRINE_OK;
+}
+
+void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
+                        size_t k) {
+    bdict *d = dict->u.set.d;
+    bentry *e = &d->entries[d->n];
+    for (size_t i = 0; i < k; i++) {
+        e[i].key = kv[2 * i];
+        e[i].value = kv[2 * i + 1];
+        e[i].hash = hashes[i];
+    }
+    d->n += (uint32_t)k;
 }
 
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item) {

@@ -41,6 +41,22 @@ brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra);
  * a large table wait for memory in parallel rather than one after another. */
 void py_prefetch(brine_value *container, brine_value *key);
 
+/* Tables of up to this many entries have no index: lookups scan them. */
+enum { PY_SMALL_TABLE = 8 };
+
+/* dict[key] = value for a DICT with fewer than PY_SMALL_TABLE entries,
+ * none of which equals key, and h = hash(key): py_dict_set's result
+ * without its lookup, for callers that know the key is new. Returns
+ * BRINE_OK or the allocation failure. */
+brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value,
+                         uint64_t h);
+
+/* py_append_new for the k pairs kv[0]: kv[1], kv[2]: kv[3], ... with
+ * hashes[0..k), when the table has room for them without growing
+ * (n + k <= capacity, n + k <= PY_SMALL_TABLE). */
+void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
+                        size_t k);
+
 /* set.add(item) for SET and FROZENSET nodes (an equal element stays). */
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item);
 

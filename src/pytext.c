@@ -112,7 +112,11 @@ static utf8_step utf8_scan(const uint8_t *p, size_t n, size_t i, int surrogates)
  * is set for the next one. Returns the number of code points that start
  * in the word, or -1 when it holds anything else (or a sequence broken
  * across the words). */
-static int utf8_word12(uint64_t w, int *carry) {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline)) /* small, and in pt_utf8_check's loop twice */
+#endif
+static inline int
+utf8_word12(uint64_t w, int *carry) {
     const uint64_t hi = 0x8080808080808080u;
     uint64_t cont = w & ~(w << 1) & hi; /* 10xxxxxx */
     uint64_t lead = w & (w << 1) & hi;  /* 11xxxxxx */
@@ -126,7 +130,24 @@ static int utf8_word12(uint64_t w, int *carry) {
 }
 
 brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
-    size_t i = 0, count = 0;
+    /* ASCII first (most text is), 8 bytes at a time: a code point a byte.
+     * The first word with a high bit goes to the general loop below. */
+    size_t i = 0;
+    uint64_t word;
+    while (n - i >= 8) {
+        memcpy(&word, p + i, 8);
+        if (word & 0x8080808080808080u) break;
+        i += 8;
+    }
+    if (n - i < 8) {
+        word = 0;
+        if (n > i) memcpy(&word, p + i, n - i);
+        if (!(word & 0x8080808080808080u)) {
+            if (ncp) *ncp = n;
+            return BRINE_OK;
+        }
+    }
+    size_t count = i;
     int carry = 0;
     /* `|| carry`: a word that ends the text in a lead byte must still be
      * checked byte by byte below (the sequence is truncated). */
@@ -141,6 +162,20 @@ brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_po
             if (k >= 0) {
                 i += 8;
                 count += (size_t)k;
+                continue;
+            }
+        } else if (!carry && i < n) {
+            /* The last 1..7 bytes as one word padded with NULs (ASCII): a
+             * sequence cut by the end meets a NUL and fails the check. */
+            size_t rest = n - i;
+            uint64_t w = 0;
+            for (size_t b = rest; b-- > 0;)
+                w = (w << 8) | p[i + b];
+            int tail_carry = 0;
+            int k = utf8_word12(w, &tail_carry);
+            if (k >= 0) {
+                i = n;
+                count += (size_t)k - (8 - rest);
                 continue;
             }
         }

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "brine.h"
 
@@ -72,6 +73,40 @@ const uint8_t *reader_read(reader *r, size_t n, brine_code *code);
 
 /* readline(). Returns the line including its '\n' and its length. */
 const uint8_t *reader_readline(reader *r, size_t *len, brine_code *code);
+
+/* The common case of readline(), inline: outside frames the buffer is
+ * empty and the next line of the file, short in text pickles, becomes it
+ * (as in reader_readline). NULL when that does not hold: then
+ * reader_readline decides. */
+static inline const uint8_t *reader_readline_fast(reader *r, size_t *len) {
+    enum { SHORT_LINE = 32 };
+    if (r->buf_idx != r->file_pos) return NULL;
+    size_t start = r->file_pos, avail = r->len - start;
+    const uint8_t *p = r->data + start;
+    size_t lim = avail < SHORT_LINE ? avail : SHORT_LINE, k = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* 8 bytes at a time: the lowest byte of w ^ "\n\n..." that is zero is
+     * the first newline (the borrow trick only errs above a true zero). */
+    for (; k + 8 <= lim; k += 8) {
+        uint64_t w;
+        memcpy(&w, p + k, 8);
+        uint64_t x = w ^ 0x0a0a0a0a0a0a0a0au;
+        uint64_t zero = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+        if (zero) {
+            k += (size_t)__builtin_ctzll(zero) / 8;
+            goto found;
+        }
+    }
+#endif
+    for (; k < lim; k++)
+        if (p[k] == '\n') goto found;
+    return NULL;
+found:
+    r->buf_start = start;
+    r->file_pos = r->buf_idx = start + k + 1;
+    *len = k + 1;
+    return p;
+}
 
 /* readinto(n) for byte payloads: the data, contiguous in the input. */
 const uint8_t *reader_readinto(reader *r, size_t n, brine_code *code);

@@ -13,8 +13,6 @@
 
 #include "bigint.h"
 
-enum { SMALL_INT_MIN = -5, SMALL_INT_MAX = 256 };
-
 int ptrvec_push(brine_arena *a, ptrvec *v, brine_value *item) {
     if (v->n == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 16;
@@ -39,12 +37,11 @@ size_t wtf8_count(const char *p, size_t n) {
 /* Documents                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
-    const brine_alloc *al = alloc ? alloc : &brine_default_alloc;
-    brine_doc *doc = al->malloc(al->ctx, sizeof *doc);
-    if (!doc) return NULL;
+/* Everything but the arena: no values, the three singletons. */
+static void doc_init_values(brine_doc *doc) {
+    brine_arena arena = doc->arena;
     memset(doc, 0, sizeof *doc);
-    arena_init(&doc->arena, al, limit);
+    doc->arena = arena;
     doc->none.kind = BRINE_NONE;
     doc->none.flags = VF_SINGLETON;
     doc->t.kind = BRINE_BOOL;
@@ -53,7 +50,20 @@ static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
     doc->f.kind = BRINE_BOOL;
     doc->f.flags = VF_SINGLETON;
     doc->f.u.boolean = 0;
+}
+
+static brine_doc *doc_create(const brine_alloc *alloc, size_t limit) {
+    const brine_alloc *al = alloc ? alloc : &brine_default_alloc;
+    brine_doc *doc = al->malloc(al->ctx, sizeof *doc);
+    if (!doc) return NULL;
+    arena_init(&doc->arena, al, limit);
+    doc_init_values(doc);
     return doc;
+}
+
+void doc_reset(brine_doc *doc, size_t limit) {
+    arena_reset(&doc->arena, limit);
+    doc_init_values(doc);
 }
 
 brine_doc *brine_doc_new(const brine_alloc *alloc) {
@@ -100,29 +110,15 @@ void brine_doc_stats(const brine_doc *doc, size_t *nodes, size_t *bytes) {
 /* Node constructors                                                         */
 /* ------------------------------------------------------------------------ */
 
-brine_value *val_new(brine_doc *doc, brine_kind kind) {
-    brine_value *v = arena_alloc(&doc->arena, sizeof *v);
-    if (!v) return NULL;
-    memset(v, 0, sizeof *v);
-    v->kind = (uint8_t)kind;
-    doc->nodes++;
-    return v;
-}
-
-brine_value *val_int64(brine_doc *doc, int64_t i) {
-    if (i >= SMALL_INT_MIN && i <= SMALL_INT_MAX) {
-        brine_value **slot = &doc->small_ints[i - SMALL_INT_MIN];
-        if (!*slot) {
-            *slot = val_new(doc, BRINE_INT);
-            if (!*slot) return NULL;
-            (*slot)->flags = VF_SINGLETON;
-            (*slot)->u.i = i;
-        }
-        return *slot;
+brine_value *val_small_int(brine_doc *doc, int64_t i) {
+    brine_value **slot = &doc->small_ints[i - SMALL_INT_MIN];
+    if (!*slot) {
+        *slot = val_new(doc, BRINE_INT);
+        if (!*slot) return NULL;
+        (*slot)->flags = VF_SINGLETON;
+        (*slot)->u.i = i;
     }
-    brine_value *v = val_new(doc, BRINE_INT);
-    if (v) v->u.i = i;
-    return v;
+    return *slot;
 }
 
 brine_value *val_int_limbs(brine_doc *doc, uint32_t *limbs, size_t n, int neg) {
@@ -148,12 +144,6 @@ void val_int_view(const brine_value *v, uint32_t tmp[2], bi *out) {
     } else {
         bi_from_i64(v->u.i, tmp, out);
     }
-}
-
-brine_value *val_float_bits(brine_doc *doc, uint64_t bits) {
-    brine_value *v = val_new(doc, BRINE_FLOAT);
-    if (v) v->u.fbits = bits;
-    return v;
 }
 
 /* The singleton slot for a str of ncp code points (256 for ''), or -1. */

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "brine.h"
@@ -135,13 +136,37 @@ struct brine_doc {
 /* A document whose arena is capped at `limit` bytes (0 = no cap). */
 brine_doc *doc_new_limited(const brine_alloc *alloc, size_t limit);
 
+/* Empties doc (every value goes, the arena keeps its chunks for reuse,
+ * see arena_reset) and caps its arena at `limit` bytes (0 = no cap). */
+void doc_reset(brine_doc *doc, size_t limit);
+
 /* --- internal constructors (all NULL on allocation failure) --- */
 
-brine_value *val_new(brine_doc *doc, brine_kind kind);
-brine_value *val_int64(brine_doc *doc, int64_t v);
+/* Inline: every opcode that makes a node calls it. */
+static inline brine_value *val_new(brine_doc *doc, brine_kind kind) {
+    brine_value *v = arena_alloc(&doc->arena, sizeof *v);
+    if (!v) return NULL;
+    memset(v, 0, sizeof *v);
+    v->kind = (uint8_t)kind;
+    doc->nodes++;
+    return v;
+}
+enum { SMALL_INT_MIN = -5, SMALL_INT_MAX = 256 }; /* CPython's shared ints */
+/* The singleton for SMALL_INT_MIN <= v <= SMALL_INT_MAX. */
+brine_value *val_small_int(brine_doc *doc, int64_t v);
+static inline brine_value *val_int64(brine_doc *doc, int64_t v) {
+    if (v >= SMALL_INT_MIN && v <= SMALL_INT_MAX) return val_small_int(doc, v);
+    brine_value *n = val_new(doc, BRINE_INT);
+    if (n) n->u.i = v;
+    return n;
+}
 /* Takes over `limbs` (arena memory), normalizing; fits-in-int64 values become small. */
 brine_value *val_int_limbs(brine_doc *doc, uint32_t *limbs, size_t n, int neg);
-brine_value *val_float_bits(brine_doc *doc, uint64_t bits);
+static inline brine_value *val_float_bits(brine_doc *doc, uint64_t bits) {
+    brine_value *v = val_new(doc, BRINE_FLOAT);
+    if (v) v->u.fbits = bits;
+    return v;
+}
 /* STR from valid WTF-8 of `ncp` code points whose data is already in the
  * arena (or borrowed when `borrowed`). Returns the singleton when CPython
  * would. */

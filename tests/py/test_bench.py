@@ -10,7 +10,7 @@ bench/brine_bench and checks, without asserting any timing:
   - bench.json: brine's encoder wrote CPython's bytes back for every file,
     and the node counts of the decoded records and dict are the number of
     distinct objects in CPython's own pickle.loads of the same pickle (the
-    decoder built the whole graph, zero-copy too);
+    decoder built the whole graph, zero-copy and reusing a document too);
   - brine_bench rejects a broken pickle with an error, not a figure.
 Exit 77 (skipped) when the build has no brine_bench (BRINE_BENCH=OFF).
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import run as bench_run  # noqa: E402
 
 WORKLOADS = ('records', 'bytes', 'bigints', 'dict', 'nested')
-OPS = ('decode', 'decode zero-copy', 'encode')
+OPS = ('decode', 'decode zero-copy', 'decode reused', 'encode')
 
 
 def distinct_objects(value):
@@ -99,6 +99,7 @@ def main():
         n = distinct_objects(value)
         assert nodes[(name, 5, 'decode')] == n, (name, nodes[(name, 5, 'decode')], n)
         assert nodes[(name, 5, 'decode zero-copy')] == n
+        assert nodes[(name, 5, 'decode reused')] == n
     assert nodes[('bytes', 5, 'decode')] == 1
 
     # Scaling: every workload and op at three growing sizes, with a verdict.

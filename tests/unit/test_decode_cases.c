@@ -198,10 +198,8 @@ static void parse_opt(test_case *c, char *tok) {
     }
 }
 
-static void run_case(test_case *c) {
-    tcheck_current = c->name;
-    brine_error err;
-    brine_doc *doc = brine_decode(c->in, c->inlen, &c->opts, NULL, &err);
+/* Checks one decoding's result (doc, or NULL and err) against the case. */
+static void check_case(const test_case *c, const brine_doc *doc, const brine_error *err) {
     if (c->has_err) {
         tcheck_checks++;
         if (doc) {
@@ -210,22 +208,37 @@ static void run_case(test_case *c) {
             TFAIL_("expected %s, decoded: %s", c->err_class, got.p ? got.p : "");
             free(got.p);
         } else {
-            CHECK_EQ_INT(err.code, c->err_code);
-            CHECK_EQ_STR(err.pyclass, c->err_class);
-            CHECK_EQ_INT(err.offset, c->err_offset);
+            CHECK_EQ_INT(err->code, c->err_code);
+            CHECK_EQ_STR(err->pyclass, c->err_class);
+            CHECK_EQ_INT(err->offset, c->err_offset);
         }
     } else {
         tcheck_checks++;
         if (!doc) {
-            TFAIL_("expected success, got %s (%s) at %zu", err.pyclass, err.msg, err.offset);
+            TFAIL_("expected success, got %s (%s) at %zu", err->pyclass, err->msg, err->offset);
         } else {
             sbuf got = {0};
-            CHECK(brine_canon_write(doc, sbuf_write, &got, &err) == 0);
+            brine_error werr;
+            CHECK(brine_canon_write(doc, sbuf_write, &got, &werr) == 0);
             CHECK_EQ_STR(got.p ? got.p : "", c->expect);
             free(got.p);
         }
     }
+}
+
+/* Every case twice: into a new document, and with brine_decode_into into
+ * `reused`, which holds what the previous case left (a result, or nothing
+ * after a failure), so that reused memory changes no result, error,
+ * offset or limit. */
+static void run_case(test_case *c, brine_doc *reused) {
+    tcheck_current = c->name;
+    brine_error err;
+    brine_doc *doc = brine_decode(c->in, c->inlen, &c->opts, NULL, &err);
+    check_case(c, doc, &err);
     brine_doc_free(doc);
+    int rc = brine_decode_into(reused, c->in, c->inlen, &c->opts, &err);
+    check_case(c, rc == 0 ? reused : NULL, &err);
+    CHECK(rc == 0 || brine_doc_root(reused) == NULL);
 }
 
 /* Decodes `pickle`, prints it, and returns the text (malloc'd) or NULL. */
@@ -318,12 +331,14 @@ int main(void) {
     }
     static test_case c;
     static char line[MAX_IN * 2];
+    brine_doc *reused = brine_doc_new(NULL);
+    CHECK(reused != NULL);
     int ncases = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
         if (strncmp(line, "case ", 5) == 0) {
             if (c.active) {
-                run_case(&c);
+                run_case(&c, reused);
                 ncases++;
             }
             memset(&c, 0, sizeof c);
@@ -349,10 +364,11 @@ int main(void) {
         }
     }
     if (c.active) {
-        run_case(&c);
+        run_case(&c, reused);
         ncases++;
     }
     fclose(f);
+    brine_doc_free(reused);
     fprintf(stderr, "%d cases\n", ncases);
     CHECK(ncases > 100);
     return TDONE();

@@ -124,6 +124,75 @@ static void test_utf8_check(void) {
     CHECK_EQ_INT(pt_utf8_check(S("\xff"), NULL, NULL), BRINE_E_UNICODE_DECODE);
 }
 
+/* A byte-at-a-time WTF-8 check, the reference for the word-at-a-time one:
+ * 0 and the code points, or 1 and the start of the bad sequence. */
+static int ref_wtf8(const uint8_t *p, size_t n, size_t *ncp, size_t *pos) {
+    size_t i = 0, count = 0;
+    while (i < n) {
+        uint8_t b = p[i];
+        size_t need = b < 0x80                 ? 0
+                      : b >= 0xC2 && b <= 0xDF ? 1
+                      : b >= 0xE0 && b <= 0xEF ? 2
+                      : b >= 0xF0 && b <= 0xF4 ? 3
+                                               : 9;
+        uint8_t lo = b == 0xE0 ? 0xA0 : b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+        int ok = need != 9;
+        for (size_t k = 1; ok && k <= need; k++) {
+            if (i + k >= n)
+                ok = 0;
+            else if (k == 1 ? (p[i + 1] < lo || p[i + 1] > hi) : (p[i + k] & 0xC0) != 0x80)
+                ok = 0;
+        }
+        if (!ok) {
+            *pos = i;
+            return 1;
+        }
+        i += need + 1;
+        count++;
+    }
+    *ncp = count;
+    return 0;
+}
+
+/* Mixed ASCII and 2-, 3- and 4-byte sequences, cut and corrupted, at
+ * every length and alignment around the 8-byte words. */
+static void test_utf8_check_words(void) {
+    uint64_t s = 999;
+    uint8_t buf[96];
+    for (long t = 0; t < 200000; t++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        size_t n = 0, k = s % 24;
+        uint64_t r = s;
+        for (size_t i = 0; i < k; i++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            uint32_t sel = (uint32_t)(r >> 61), cp;
+            if (sel < 3)
+                cp = (uint32_t)(r >> 20) % 0x80;
+            else if (sel < 6)
+                cp = 0x80 + (uint32_t)(r >> 20) % 0x780;
+            else if (sel < 7)
+                cp = (uint32_t)(r >> 20) % 0x10000;
+            else
+                cp = 0x10000 + (uint32_t)(r >> 20) % 0x100000;
+            n += pt_put_cp(buf + n, cp);
+        }
+        if ((s >> 40) % 4 == 0 && n) n--;                        /* cut */
+        if ((s >> 42) % 4 == 0 && n) buf[(s >> 20) % n] ^= 0x40; /* corrupt */
+        size_t want_ncp = 0, want_pos = 0, ncp = 99, pos = 99;
+        int bad = ref_wtf8(buf, n, &want_ncp, &want_pos);
+        brine_code c = pt_utf8_check(buf, n, &ncp, &pos);
+        if (c != (bad ? BRINE_E_UNICODE_DECODE : BRINE_OK) ||
+            (bad ? pos != want_pos : ncp != want_ncp)) {
+            TFAIL_("input %ld (%zu bytes): got %d ncp %zu pos %zu, want bad %d ncp %zu pos %zu", t,
+                   n, (int)c, ncp, pos, bad, want_ncp, want_pos);
+            break;
+        }
+        tcheck_checks++;
+    }
+}
+
 static void test_utf8_check_strict(void) {
     size_t pos = 99;
     CHECK_EQ_INT(pt_utf8_check_strict(S("a\xed\x9f\xbf\xee\x80\x80"), &pos), BRINE_OK);
@@ -445,6 +514,7 @@ static void test_canon_unescape(void) {
 
 int main(void) {
     TRUN(test_utf8_check);
+    TRUN(test_utf8_check_words);
     TRUN(test_utf8_check_strict);
     TRUN(test_put_next_cp);
     TRUN(test_raw_unicode_escape_decode);
