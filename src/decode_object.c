@@ -381,7 +381,7 @@ static int set_item(decoder *d, brine_value *target, brine_value *key, brine_val
         target->u.list.items[at] = value;
         return 0;
     case BRINE_BYTEARRAY: { /* bytearray_ass_subscript */
-        uint8_t b;
+        uint8_t b = 0;      /* byte_value sets it; GCC -O3 cannot tell (-Wmaybe-uninitialized) */
         r = index_key(d, key, &i);
         if (r < 0) return -1;
         if (r == 0)
