@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define BRINE_VERSION_STRING "0.1.0"
+#define BRINE_VERSION_STRING   "0.1.0"
 #define BRINE_HIGHEST_PROTOCOL 5
 #define BRINE_DEFAULT_PROTOCOL 4
 
@@ -60,35 +60,35 @@ typedef struct brine_alloc {
 typedef enum brine_code {
     BRINE_OK = 0,
     /* resources and usage */
-    BRINE_E_NOMEM,            /* MemoryError: the allocator failed */
-    BRINE_E_LIMIT_MEMORY,     /* MemoryError: options.max_memory exceeded */
-    BRINE_E_LIMIT_MEMO,       /* MemoryError: options.max_memo exceeded */
-    BRINE_E_LIMIT_MARKS,      /* MemoryError: options.max_marks exceeded */
-    BRINE_E_USAGE,            /* ValueError: invalid argument to a brine function */
-    BRINE_E_IO,               /* OSError: the write callback failed */
+    BRINE_E_NOMEM,        /* MemoryError: the allocator failed */
+    BRINE_E_LIMIT_MEMORY, /* MemoryError: options.max_memory exceeded */
+    BRINE_E_LIMIT_MEMO,   /* MemoryError: options.max_memo exceeded */
+    BRINE_E_LIMIT_MARKS,  /* MemoryError: options.max_marks exceeded */
+    BRINE_E_USAGE,        /* ValueError: invalid argument to a brine function */
+    BRINE_E_IO,           /* OSError: the write callback failed */
     /* stream structure (UnpicklingError unless noted) */
-    BRINE_E_EOF,              /* EOFError: Ran out of input */
-    BRINE_E_TRUNCATED,        /* pickle data was truncated */
-    BRINE_E_BAD_OPCODE,       /* invalid load key */
-    BRINE_E_STACK_UNDERFLOW,  /* unpickling stack underflow */
-    BRINE_E_UNEXPECTED_MARK,  /* unexpected MARK found */
-    BRINE_E_NO_MARK,          /* could not find MARK */
-    BRINE_E_MEMO_MISSING,     /* Memo value not found at index */
-    BRINE_E_ODD_DICT,         /* odd number of items for DICT */
-    BRINE_E_ODD_SETITEMS,     /* odd number of items for SETITEMS */
-    BRINE_E_STRING_QUOTES,    /* the STRING opcode argument must be quoted */
-    BRINE_E_LONG_NEGATIVE,    /* LONG pickle has negative byte count */
-    BRINE_E_NEWOBJ_CLS,       /* NEWOBJ class argument must be a type */
-    BRINE_E_NEWOBJ_ARGS,      /* NEWOBJ args argument must be a tuple */
-    BRINE_E_NEWOBJ_KWARGS,    /* NEWOBJ_EX kwargs argument must be a dict */
-    BRINE_E_STACK_GLOBAL,     /* STACK_GLOBAL requires str */
-    BRINE_E_PERSID_ASCII,     /* persistent IDs in protocol 0 must be ASCII strings */
-    BRINE_E_EXT_CODE,         /* EXT specifies code <= 0 */
-    BRINE_E_STATE_NOT_DICT,   /* state is not a dictionary */
+    BRINE_E_EOF,                /* EOFError: Ran out of input */
+    BRINE_E_TRUNCATED,          /* pickle data was truncated */
+    BRINE_E_BAD_OPCODE,         /* invalid load key */
+    BRINE_E_STACK_UNDERFLOW,    /* unpickling stack underflow */
+    BRINE_E_UNEXPECTED_MARK,    /* unexpected MARK found */
+    BRINE_E_NO_MARK,            /* could not find MARK */
+    BRINE_E_MEMO_MISSING,       /* Memo value not found at index */
+    BRINE_E_ODD_DICT,           /* odd number of items for DICT */
+    BRINE_E_ODD_SETITEMS,       /* odd number of items for SETITEMS */
+    BRINE_E_STRING_QUOTES,      /* the STRING opcode argument must be quoted */
+    BRINE_E_LONG_NEGATIVE,      /* LONG pickle has negative byte count */
+    BRINE_E_NEWOBJ_CLS,         /* NEWOBJ class argument must be a type */
+    BRINE_E_NEWOBJ_ARGS,        /* NEWOBJ args argument must be a tuple */
+    BRINE_E_NEWOBJ_KWARGS,      /* NEWOBJ_EX kwargs argument must be a dict */
+    BRINE_E_STACK_GLOBAL,       /* STACK_GLOBAL requires str */
+    BRINE_E_PERSID_ASCII,       /* persistent IDs in protocol 0 must be ASCII strings */
+    BRINE_E_EXT_CODE,           /* EXT specifies code <= 0 */
+    BRINE_E_STATE_NOT_DICT,     /* state is not a dictionary */
     BRINE_E_SLOTSTATE_NOT_DICT, /* slot state is not a dictionary */
-    BRINE_E_NO_BUFFERS,       /* out-of-band data but no buffers argument */
-    BRINE_E_FEW_BUFFERS,      /* not enough out-of-band buffers */
-    BRINE_E_READ_OVERFLOW,    /* read would overflow (invalid bytecode) */
+    BRINE_E_NO_BUFFERS,         /* out-of-band data but no buffers argument */
+    BRINE_E_FEW_BUFFERS,        /* not enough out-of-band buffers */
+    BRINE_E_READ_OVERFLOW,      /* read would overflow (invalid bytecode) */
     /* ValueError */
     BRINE_E_INT_PARSE,        /* INT: could not convert string to int */
     BRINE_E_LONG_PARSE,       /* LONG, GET, PUT: invalid literal for int() */
@@ -100,9 +100,9 @@ typedef enum brine_code {
     BRINE_E_ESCAPE,           /* STRING: invalid \x escape / trailing \ */
     BRINE_E_BYTE_RANGE,       /* byte must be in range(0, 256) */
     /* OverflowError */
-    BRINE_E_SIZE_OVERFLOW,    /* a length exceeds the system's maximum size */
-    BRINE_E_FLOAT_OVERFLOW,   /* value too large to convert to float */
-    BRINE_E_INDEX_OVERFLOW,   /* Python int too large to convert to C ssize_t */
+    BRINE_E_SIZE_OVERFLOW,  /* a length exceeds the system's maximum size */
+    BRINE_E_FLOAT_OVERFLOW, /* value too large to convert to float */
+    BRINE_E_INDEX_OVERFLOW, /* Python int too large to convert to C ssize_t */
     /* TypeError */
     BRINE_E_NOT_CALLABLE,     /* object is not callable */
     BRINE_E_ARGS_NOT_TUPLE,   /* argument list must be a tuple */
@@ -117,21 +117,21 @@ typedef enum brine_code {
     BRINE_E_READONLY,         /* cannot modify read-only memory */
     BRINE_E_HANDLER_TYPE,     /* error handler cannot handle UnicodeDecodeError */
     /* BufferError */
-    BRINE_E_BUFFER_EXPORT,    /* Existing exports of data: object cannot be re-sized */
+    BRINE_E_BUFFER_EXPORT, /* Existing exports of data: object cannot be re-sized */
     /* AttributeError, IndexError */
-    BRINE_E_NO_ATTRIBUTE,     /* object has no attribute ... */
-    BRINE_E_INDEX_RANGE,      /* index out of range */
+    BRINE_E_NO_ATTRIBUTE, /* object has no attribute ... */
+    BRINE_E_INDEX_RANGE,  /* index out of range */
     /* codecs */
     BRINE_E_UNICODE_DECODE,   /* UnicodeDecodeError */
     BRINE_E_UNICODE_ENCODE,   /* UnicodeEncodeError */
     BRINE_E_UNKNOWN_ENCODING, /* LookupError: unknown encoding */
     BRINE_E_UNKNOWN_ERRORS,   /* LookupError: unknown error handler name */
     /* encoder */
-    BRINE_E_PICKLING,         /* PicklingError */
-    BRINE_E_ENCODE_VALUE,     /* ValueError raised while pickling */
-    BRINE_E_ENCODE_OVERFLOW,  /* OverflowError raised while pickling */
+    BRINE_E_PICKLING,        /* PicklingError */
+    BRINE_E_ENCODE_VALUE,    /* ValueError raised while pickling */
+    BRINE_E_ENCODE_OVERFLOW, /* OverflowError raised while pickling */
     /* canonical text reader */
-    BRINE_E_SYNTAX,           /* ValueError: malformed canonical text */
+    BRINE_E_SYNTAX, /* ValueError: malformed canonical text */
     BRINE_E__COUNT
 } brine_code;
 
@@ -159,16 +159,16 @@ const char *brine_error_message(brine_code code);
 typedef enum brine_kind {
     BRINE_NONE,
     BRINE_BOOL,
-    BRINE_INT,          /* arbitrary precision */
-    BRINE_FLOAT,        /* exact IEEE-754 bits, NaN payloads kept */
+    BRINE_INT,   /* arbitrary precision */
+    BRINE_FLOAT, /* exact IEEE-754 bits, NaN payloads kept */
     BRINE_COMPLEX,
-    BRINE_STR,          /* surrogate-permissive UTF-8 */
+    BRINE_STR, /* surrogate-permissive UTF-8 */
     BRINE_BYTES,
     BRINE_BYTEARRAY,
     BRINE_TUPLE,
     BRINE_LIST,
-    BRINE_DICT,         /* insertion order, Python key semantics */
-    BRINE_SET,          /* insertion order, Python element semantics */
+    BRINE_DICT, /* insertion order, Python key semantics */
+    BRINE_SET,  /* insertion order, Python element semantics */
     BRINE_FROZENSET,
     BRINE_GLOBAL,       /* (module, qualified name), one node per name per document */
     BRINE_OBJECT,       /* made by calling or instantiating a global or object */
@@ -184,10 +184,10 @@ typedef enum brine_make { BRINE_MAKE_CALL = 0, BRINE_MAKE_NEW = 1 } brine_make;
 
 /* What the stream did to a global or object node after making it, in order. */
 typedef enum brine_op_kind {
-    BRINE_OP_EXTEND,   /* one item appended by APPEND/APPENDS (a = item) */
-    BRINE_OP_SETITEM,  /* SETITEM/SETITEMS (a = key, b = value) */
-    BRINE_OP_ADD,      /* one item of ADDITEMS (a = item) */
-    BRINE_OP_SETSTATE  /* BUILD (a = state) */
+    BRINE_OP_EXTEND,  /* one item appended by APPEND/APPENDS (a = item) */
+    BRINE_OP_SETITEM, /* SETITEM/SETITEMS (a = key, b = value) */
+    BRINE_OP_ADD,     /* one item of ADDITEMS (a = item) */
+    BRINE_OP_SETSTATE /* BUILD (a = state) */
 } brine_op_kind;
 
 typedef struct brine_value brine_value;
@@ -356,9 +356,9 @@ typedef brine_value *(*brine_persistent_fn)(void *ctx, brine_doc *doc, brine_val
 
 typedef struct brine_decode_options {
     brine_policy policy;
-    const char *encoding;  /* Python 2 strings: "ASCII" (NULL), "latin1", "bytes", "utf-8", ... */
-    const char *errors;    /* "strict" (NULL), "ignore", "replace", "surrogateescape", ... */
-    int fix_imports;       /* map Python 2 names for protocols < 3 (default 1) */
+    const char *encoding; /* Python 2 strings: "ASCII" (NULL), "latin1", "bytes", "utf-8", ... */
+    const char *errors;   /* "strict" (NULL), "ignore", "replace", "surrogateescape", ... */
+    int fix_imports;      /* map Python 2 names for protocols < 3 (default 1) */
     /* Out-of-band buffers; has_buffers = 0 is `buffers=None` in CPython. */
     int has_buffers;
     const brine_buffer *buffers;
@@ -448,8 +448,8 @@ brine_doc *brine_canon_read(const char *text, size_t len, const brine_alloc *all
 typedef int (*brine_buffer_fn)(void *ctx, const brine_value *buffer);
 
 typedef struct brine_encode_options {
-    int protocol;       /* 0..5; negative means BRINE_HIGHEST_PROTOCOL */
-    int fix_imports;    /* map names to Python 2 for protocols < 3 (default 1) */
+    int protocol;    /* 0..5; negative means BRINE_HIGHEST_PROTOCOL */
+    int fix_imports; /* map names to Python 2 for protocols < 3 (default 1) */
     brine_buffer_fn buffer_callback;
     void *buffer_ctx;
     /* Out-of-band buffer contents, for writing PICKLEBUFFER nodes in band. */

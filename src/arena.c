@@ -185,7 +185,8 @@ static arena_chunk *chunk_alloc(brine_arena *a, size_t size) {
 
 static int new_chunk(brine_arena *a, size_t need) {
     size_t size = a->next_chunk;
-    while (size < need + sizeof(arena_chunk)) size *= 2;
+    while (size < need + sizeof(arena_chunk))
+        size *= 2;
     if (!reserve(a, size)) return 0;
     arena_chunk *c = take_spare(a, size);
     if (!c) {
@@ -233,13 +234,15 @@ void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
         arena_big *b = big_header(p);
         size_t extra = new_size > old_size ? new_size - old_size : 0;
         if (new_size > SIZE_MAX - sizeof *b || !reserve(a, extra)) return NULL;
-        arena_big *nb = a->alloc.realloc(a->alloc.ctx, b, sizeof *b + old_size,
-                                         sizeof *b + new_size);
+        arena_big *nb =
+            a->alloc.realloc(a->alloc.ctx, b, sizeof *b + old_size, sizeof *b + new_size);
         if (!nb) return NULL;
         a->bytes = a->bytes - old_size + new_size;
         nb->size = new_size;
-        if (nb->prev) nb->prev->next = nb;
-        else a->bigs = nb;
+        if (nb->prev)
+            nb->prev->next = nb;
+        else
+            a->bigs = nb;
         if (nb->next) nb->next->prev = nb;
         return nb + 1;
     }
@@ -257,8 +260,10 @@ void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
     if (old_size >= BIG_THRESHOLD) {
         /* Shrinking a big block into a small one: give the big one back. */
         arena_big *b = big_header(p);
-        if (b->prev) b->prev->next = b->next;
-        else a->bigs = b->next;
+        if (b->prev)
+            b->prev->next = b->next;
+        else
+            a->bigs = b->next;
         if (b->next) b->next->prev = b->prev;
         a->bytes -= sizeof *b + b->size;
         a->alloc.free(a->alloc.ctx, b, sizeof *b + b->size);

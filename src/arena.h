@@ -23,12 +23,12 @@ typedef struct brine_arena {
     arena_chunk *spare;  /* chunks kept by arena_reset for new_chunk to reuse */
     char *cur;           /* bump pointer in the newest chunk */
     char *end;
-    char *last;          /* start of the most recent small allocation */
-    size_t next_chunk;   /* size of the next chunk to get */
-    arena_big *bigs;     /* doubly linked list of large blocks */
-    size_t bytes;        /* bytes obtained from the allocator */
-    size_t limit;        /* cap on `bytes`, 0 = none */
-    int over_limit;      /* the last failure was the cap, not the allocator */
+    char *last;        /* start of the most recent small allocation */
+    size_t next_chunk; /* size of the next chunk to get */
+    arena_big *bigs;   /* doubly linked list of large blocks */
+    size_t bytes;      /* bytes obtained from the allocator */
+    size_t limit;      /* cap on `bytes`, 0 = none */
+    int over_limit;    /* the last failure was the cap, not the allocator */
 } brine_arena;
 
 /* The C library allocator, used when a brine_alloc pointer is NULL. */

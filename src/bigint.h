@@ -76,8 +76,8 @@ size_t bi_to_le_bytes(const bi *x, uint8_t *buf, size_t cap);
 void bi_from_i64(int64_t v, uint32_t *limbs, bi *out);
 int bi_to_i64(const bi *x, int64_t *out);
 
-int bi_cmp(const bi *a, const bi *b);          /* -1, 0, 1 */
-size_t bi_bit_length(const bi *x);             /* of the magnitude */
+int bi_cmp(const bi *a, const bi *b); /* -1, 0, 1 */
+size_t bi_bit_length(const bi *x);    /* of the magnitude */
 
 /* Exact comparison with a double, as Python's int == float. NaN: never
  * equal; infinities: never equal. Returns 1 when equal. */

@@ -12,7 +12,7 @@
 
 #include "canon.h"
 
-#define HEX_MIN_DIGITS     1025
+#define HEX_MIN_DIGITS 1025
 
 int cr_fail(cr_text *x, size_t off, const char *msg) {
     x->code = BRINE_E_SYNTAX;

@@ -28,8 +28,10 @@ int compat_map(const compat_tables *t, const char **module, size_t *mlen, const 
             *nlen = strlen(e->new_name);
             return 1;
         }
-        if (r < 0) hi = mid;
-        else lo = mid + 1;
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     lo = 0;
     hi = t->nmodules;
@@ -41,8 +43,10 @@ int compat_map(const compat_tables *t, const char **module, size_t *mlen, const 
             *mlen = strlen(*module);
             return 1;
         }
-        if (r < 0) hi = mid;
-        else lo = mid + 1;
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return 0;
 }
@@ -53,8 +57,10 @@ int compat_is_builtin_type(const char *name, size_t nlen) {
         size_t mid = (lo + hi) / 2;
         int r = cmp_counted(name, nlen, compat_builtin_types[mid]);
         if (!r) return 1;
-        if (r < 0) hi = mid;
-        else lo = mid + 1;
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return 0;
 }

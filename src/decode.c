@@ -13,7 +13,6 @@
 #include "errors.h"
 #include "pyops.h"
 
-
 /* ------------------------------------------------------------------------ */
 /* Errors, stack, marks                                                      */
 /* ------------------------------------------------------------------------ */
@@ -349,73 +348,73 @@ DEC_HOT int push_int_arg(decoder *d, int nbytes) {
 }
 
 /* Every opcode but STOP, with the statement that runs it (rc = 0 or -1). */
-#define BRINE_OPCODES(X)                                                                       \
-    X(0x28, MARK, rc = op_mark(d))                                                             \
-    X(0x30, POP, rc = op_pop(d))                                                               \
-    X(0x31, POP_MARK, rc = op_pop_mark(d))                                                     \
-    X(0x32, DUP, rc = op_dup(d))                                                               \
-    X(0x46, FLOAT, rc = op_float(d))                                                           \
-    X(0x47, BINFLOAT, rc = op_binfloat(d))                                                     \
-    X(0x49, INT, rc = op_int(d))                                                               \
-    X(0x4a, BININT, rc = push_int_arg(d, 4))                                                   \
-    X(0x4b, BININT1, rc = push_int_arg(d, 1))                                                  \
-    X(0x4d, BININT2, rc = push_int_arg(d, 2))                                                  \
-    X(0x4c, LONG, rc = op_long(d))                                                             \
-    X(0x8a, LONG1, rc = op_counted_long(d, 1))                                                 \
-    X(0x8b, LONG4, rc = op_counted_long(d, 4))                                                 \
-    X(0x4e, NONE, rc = dec_push(d, &d->doc->none))                                             \
-    X(0x88, NEWTRUE, rc = dec_push(d, &d->doc->t))                                             \
-    X(0x89, NEWFALSE, rc = dec_push(d, &d->doc->f))                                            \
-    X(0x53, STRING, rc = op_string(d))                                                         \
-    X(0x54, BINSTRING, rc = op_counted_binstring(d, 4))                                        \
-    X(0x55, SHORT_BINSTRING, rc = op_counted_binstring(d, 1))                                  \
-    X(0x56, UNICODE, rc = op_unicode(d))                                                       \
-    X(0x58, BINUNICODE, rc = op_counted_binunicode(d, 4))                                      \
-    X(0x8c, SHORT_BINUNICODE, rc = op_counted_binunicode(d, 1))                                \
-    X(0x8d, BINUNICODE8, rc = op_counted_binunicode(d, 8))                                     \
-    X(0x42, BINBYTES, rc = op_counted_binbytes(d, 4))                                          \
-    X(0x43, SHORT_BINBYTES, rc = op_counted_binbytes(d, 1))                                    \
-    X(0x8e, BINBYTES8, rc = op_counted_binbytes(d, 8))                                         \
-    X(0x96, BYTEARRAY8, rc = op_bytearray8(d))                                                 \
-    X(0x97, NEXT_BUFFER, rc = op_next_buffer(d))                                               \
-    X(0x98, READONLY_BUFFER, rc = op_readonly_buffer(d))                                       \
-    X(0x29, EMPTY_TUPLE, rc = op_counted_tuple(d, 0))                                          \
-    X(0x85, TUPLE1, rc = op_counted_tuple(d, 1))                                               \
-    X(0x86, TUPLE2, rc = op_counted_tuple(d, 2))                                               \
-    X(0x87, TUPLE3, rc = op_counted_tuple(d, 3))                                               \
-    X(0x74, TUPLE, rc = op_tuple(d))                                                           \
-    X(0x5d, EMPTY_LIST, rc = dec_push(d, val_list_copy(d->doc, NULL, 0)))                      \
-    X(0x6c, LIST, rc = op_list(d))                                                             \
-    X(0x7d, EMPTY_DICT, rc = dec_push(d, val_container(d->doc, BRINE_DICT)))                   \
-    X(0x64, DICT, rc = op_dict(d))                                                             \
-    X(0x8f, EMPTY_SET, rc = dec_push(d, val_container(d->doc, BRINE_SET)))                     \
-    X(0x90, ADDITEMS, rc = op_additems(d))                                                     \
-    X(0x91, FROZENSET, rc = op_frozenset(d))                                                   \
-    X(0x61, APPEND, rc = op_append(d))                                                         \
-    X(0x65, APPENDS, rc = op_appends(d))                                                       \
-    X(0x73, SETITEM, rc = op_setitem(d))                                                       \
-    X(0x75, SETITEMS, rc = op_setitems(d))                                                     \
-    X(0x62, BUILD, rc = op_build(d))                                                           \
-    X(0x63, GLOBAL, rc = op_global(d))                                                         \
-    X(0x93, STACK_GLOBAL, rc = op_stack_global(d))                                             \
-    X(0x69, INST, rc = op_inst(d))                                                             \
-    X(0x6f, OBJ, rc = op_obj(d))                                                               \
-    X(0x81, NEWOBJ, rc = op_newobj(d, 0))                                                      \
-    X(0x92, NEWOBJ_EX, rc = op_newobj(d, 1))                                                   \
-    X(0x52, REDUCE, rc = op_reduce(d))                                                         \
-    X(0x50, PERSID, rc = op_persid(d))                                                         \
-    X(0x51, BINPERSID, rc = op_binpersid(d))                                                   \
-    X(0x82, EXT1, rc = op_extension(d, 1))                                                     \
-    X(0x83, EXT2, rc = op_extension(d, 2))                                                     \
-    X(0x84, EXT4, rc = op_extension(d, 4))                                                     \
-    X(0x67, GET, rc = op_get(d))                                                               \
-    X(0x68, BINGET, rc = op_binget(d, 1))                                                      \
-    X(0x6a, LONG_BINGET, rc = op_binget(d, 4))                                                 \
-    X(0x70, PUT, rc = op_put(d))                                                               \
-    X(0x71, BINPUT, rc = op_binput(d, 1))                                                      \
-    X(0x72, LONG_BINPUT, rc = op_binput(d, 4))                                                 \
-    X(0x94, MEMOIZE, rc = op_memoize(d))                                                       \
-    X(0x80, PROTO, rc = op_proto(d))                                                           \
+#define BRINE_OPCODES(X)                                                                           \
+    X(0x28, MARK, rc = op_mark(d))                                                                 \
+    X(0x30, POP, rc = op_pop(d))                                                                   \
+    X(0x31, POP_MARK, rc = op_pop_mark(d))                                                         \
+    X(0x32, DUP, rc = op_dup(d))                                                                   \
+    X(0x46, FLOAT, rc = op_float(d))                                                               \
+    X(0x47, BINFLOAT, rc = op_binfloat(d))                                                         \
+    X(0x49, INT, rc = op_int(d))                                                                   \
+    X(0x4a, BININT, rc = push_int_arg(d, 4))                                                       \
+    X(0x4b, BININT1, rc = push_int_arg(d, 1))                                                      \
+    X(0x4d, BININT2, rc = push_int_arg(d, 2))                                                      \
+    X(0x4c, LONG, rc = op_long(d))                                                                 \
+    X(0x8a, LONG1, rc = op_counted_long(d, 1))                                                     \
+    X(0x8b, LONG4, rc = op_counted_long(d, 4))                                                     \
+    X(0x4e, NONE, rc = dec_push(d, &d->doc->none))                                                 \
+    X(0x88, NEWTRUE, rc = dec_push(d, &d->doc->t))                                                 \
+    X(0x89, NEWFALSE, rc = dec_push(d, &d->doc->f))                                                \
+    X(0x53, STRING, rc = op_string(d))                                                             \
+    X(0x54, BINSTRING, rc = op_counted_binstring(d, 4))                                            \
+    X(0x55, SHORT_BINSTRING, rc = op_counted_binstring(d, 1))                                      \
+    X(0x56, UNICODE, rc = op_unicode(d))                                                           \
+    X(0x58, BINUNICODE, rc = op_counted_binunicode(d, 4))                                          \
+    X(0x8c, SHORT_BINUNICODE, rc = op_counted_binunicode(d, 1))                                    \
+    X(0x8d, BINUNICODE8, rc = op_counted_binunicode(d, 8))                                         \
+    X(0x42, BINBYTES, rc = op_counted_binbytes(d, 4))                                              \
+    X(0x43, SHORT_BINBYTES, rc = op_counted_binbytes(d, 1))                                        \
+    X(0x8e, BINBYTES8, rc = op_counted_binbytes(d, 8))                                             \
+    X(0x96, BYTEARRAY8, rc = op_bytearray8(d))                                                     \
+    X(0x97, NEXT_BUFFER, rc = op_next_buffer(d))                                                   \
+    X(0x98, READONLY_BUFFER, rc = op_readonly_buffer(d))                                           \
+    X(0x29, EMPTY_TUPLE, rc = op_counted_tuple(d, 0))                                              \
+    X(0x85, TUPLE1, rc = op_counted_tuple(d, 1))                                                   \
+    X(0x86, TUPLE2, rc = op_counted_tuple(d, 2))                                                   \
+    X(0x87, TUPLE3, rc = op_counted_tuple(d, 3))                                                   \
+    X(0x74, TUPLE, rc = op_tuple(d))                                                               \
+    X(0x5d, EMPTY_LIST, rc = dec_push(d, val_list_copy(d->doc, NULL, 0)))                          \
+    X(0x6c, LIST, rc = op_list(d))                                                                 \
+    X(0x7d, EMPTY_DICT, rc = dec_push(d, val_container(d->doc, BRINE_DICT)))                       \
+    X(0x64, DICT, rc = op_dict(d))                                                                 \
+    X(0x8f, EMPTY_SET, rc = dec_push(d, val_container(d->doc, BRINE_SET)))                         \
+    X(0x90, ADDITEMS, rc = op_additems(d))                                                         \
+    X(0x91, FROZENSET, rc = op_frozenset(d))                                                       \
+    X(0x61, APPEND, rc = op_append(d))                                                             \
+    X(0x65, APPENDS, rc = op_appends(d))                                                           \
+    X(0x73, SETITEM, rc = op_setitem(d))                                                           \
+    X(0x75, SETITEMS, rc = op_setitems(d))                                                         \
+    X(0x62, BUILD, rc = op_build(d))                                                               \
+    X(0x63, GLOBAL, rc = op_global(d))                                                             \
+    X(0x93, STACK_GLOBAL, rc = op_stack_global(d))                                                 \
+    X(0x69, INST, rc = op_inst(d))                                                                 \
+    X(0x6f, OBJ, rc = op_obj(d))                                                                   \
+    X(0x81, NEWOBJ, rc = op_newobj(d, 0))                                                          \
+    X(0x92, NEWOBJ_EX, rc = op_newobj(d, 1))                                                       \
+    X(0x52, REDUCE, rc = op_reduce(d))                                                             \
+    X(0x50, PERSID, rc = op_persid(d))                                                             \
+    X(0x51, BINPERSID, rc = op_binpersid(d))                                                       \
+    X(0x82, EXT1, rc = op_extension(d, 1))                                                         \
+    X(0x83, EXT2, rc = op_extension(d, 2))                                                         \
+    X(0x84, EXT4, rc = op_extension(d, 4))                                                         \
+    X(0x67, GET, rc = op_get(d))                                                                   \
+    X(0x68, BINGET, rc = op_binget(d, 1))                                                          \
+    X(0x6a, LONG_BINGET, rc = op_binget(d, 4))                                                     \
+    X(0x70, PUT, rc = op_put(d))                                                                   \
+    X(0x71, BINPUT, rc = op_binput(d, 1))                                                          \
+    X(0x72, LONG_BINPUT, rc = op_binput(d, 4))                                                     \
+    X(0x94, MEMOIZE, rc = op_memoize(d))                                                           \
+    X(0x80, PROTO, rc = op_proto(d))                                                               \
     X(0x95, FRAME, rc = op_frame(d))
 
 /* The next opcode byte (recording its offset), or NULL after EOFError. */
@@ -457,13 +456,13 @@ static brine_value *run(decoder *d) {
 #endif
     static const void *const labels[256] = {[0 ... 255] = &&L_BAD,
                                             BRINE_OPCODES(LABEL_OF)[0x2e] = &&L_STOP};
-#define NEXT()                                                                                 \
-    do {                                                                                       \
-        if (rc < 0 || !(p = fetch(d))) return NULL;                                            \
-        goto *labels[*p];                                                                      \
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        if (rc < 0 || !(p = fetch(d))) return NULL;                                                \
+        goto *labels[*p];                                                                          \
     } while (0)
-#define HANDLER(byte, name, stmt)                                                              \
-    L_##name : stmt;                                                                           \
+#define HANDLER(byte, name, stmt)                                                                  \
+    L_##name : stmt;                                                                               \
     NEXT();
     NEXT();
     BRINE_OPCODES(HANDLER)
@@ -477,8 +476,10 @@ L_BAD:
 #undef NEXT
 #undef LABEL_OF
 #else
-#define CASE(byte, name, stmt)                                                                 \
-    case byte: stmt; break;
+#define CASE(byte, name, stmt)                                                                     \
+    case byte:                                                                                     \
+        stmt;                                                                                      \
+        break;
     for (;;) {
         if (!(p = fetch(d))) return NULL;
         switch (*p) {

@@ -108,7 +108,8 @@ const uint8_t *dec_readinto(decoder *d, size_t n);
 /* Little-endian helpers. */
 static inline uint64_t dec_le(const uint8_t *p, int n) {
     uint64_t x = 0;
-    for (int i = n - 1; i >= 0; i--) x = (x << 8) | p[i];
+    for (int i = n - 1; i >= 0; i--)
+        x = (x << 8) | p[i];
     return x;
 }
 

@@ -19,7 +19,8 @@ static inline uint64_t be64_to_host(uint64_t x) {
 #else
     const uint8_t *p = (const uint8_t *)&x;
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
     return v;
 #endif
 }
@@ -185,7 +186,8 @@ DEC_HOT int counted_binunicode(decoder *d, int nbytes) {
     size_t ncp, pos;
     brine_code code = pt_utf8_check(data, size, &ncp, &pos);
     if (code != BRINE_OK) return dec_fail(d, code);
-    if (d->opts->zero_copy) return dec_push(d, val_str_owned(d->doc, (const char *)data, size, ncp, 1));
+    if (d->opts->zero_copy)
+        return dec_push(d, val_str_owned(d->doc, (const char *)data, size, ncp, 1));
     return dec_push(d, val_str_copy(d->doc, (const char *)data, size, ncp));
 }
 
@@ -195,7 +197,8 @@ DEC_HOT int counted_binbytes(decoder *d, int nbytes) {
     if (counted_size(d, nbytes, &size, "BINBYTES exceeds system's maximum size") < 0) return -1;
     /* CPython allocates the bytes object first, and refuses sizes whose
      * object would not fit in Py_ssize_t (its header is 33 bytes). */
-    if (size > (size_t)INT64_MAX - 33) return dec_fail_msg(d, BRINE_E_SIZE_OVERFLOW, "byte string is too large");
+    if (size > (size_t)INT64_MAX - 33)
+        return dec_fail_msg(d, BRINE_E_SIZE_OVERFLOW, "byte string is too large");
     const uint8_t *data = dec_readinto(d, size);
     if (!data) return -1;
     return dec_push(d, val_bytes_fresh(d->doc, data, size, d->opts->zero_copy));

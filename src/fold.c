@@ -42,7 +42,8 @@ static int is_name(const brine_value *g, const char *module, const char *name) {
 }
 
 static int is_str(const brine_value *v, const char *text) {
-    return v->kind == BRINE_STR && v->u.s.n == strlen(text) && memcmp(v->u.s.p, text, v->u.s.n) == 0;
+    return v->kind == BRINE_STR && v->u.s.n == strlen(text) &&
+           memcmp(v->u.s.p, text, v->u.s.n) == 0;
 }
 
 /* set(list) / frozenset(list): elements in list order, first equal kept. */

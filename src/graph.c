@@ -3,7 +3,6 @@
  */
 #include "graph.h"
 
-
 static size_t oplog_slots(const oplog *log) {
     return (size_t)log->n * 2;
 }

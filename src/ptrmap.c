@@ -55,7 +55,8 @@ static int grow(ptrmap *m) {
         for (size_t i = 0; i <= m->mask; i++) {
             if (!m->slots[i].key) continue;
             size_t j = slot_of(m->slots[i].key, nslots - 1);
-            while (slots[j].key) j = (j + 1) & (nslots - 1);
+            while (slots[j].key)
+                j = (j + 1) & (nslots - 1);
             slots[j] = m->slots[i];
         }
         m->alloc.free(m->alloc.ctx, m->slots, (m->mask + 1) * sizeof *m->slots);

@@ -24,8 +24,8 @@ size_t pyfloat_repr(double x, char *buf);
 
 typedef enum pyfloat_status {
     PYF_OK = 0,
-    PYF_INVALID,  /* ValueError: could not convert string to float */
-    PYF_OVERFLOW  /* OverflowError: value too large to convert to float */
+    PYF_INVALID, /* ValueError: could not convert string to float */
+    PYF_OVERFLOW /* OverflowError: value too large to convert to float */
 } pyfloat_status;
 
 /* PyOS_string_to_double(s, &end, PyExc_OverflowError) of CPython 3.11 on the

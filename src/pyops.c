@@ -15,7 +15,7 @@
 #define TAG_BYT 0x6279740000000000u
 #define TAG_TUP 0x7475700000000000u
 #define TAG_FRZ 0x66727a0000000000u
-#define TAG_ID 0x6964000000000000u
+#define TAG_ID  0x6964000000000000u
 
 /* The splitmix64 finalizer: a bijective 64-bit mix. */
 static uint64_t mix64(uint64_t x) {
@@ -53,7 +53,8 @@ static uint64_t hash_i64(int64_t i) {
 
 static uint64_t hash_bi(const bi *x) {
     uint64_t h = TAG_NUM ^ 0x5a5a ^ (uint64_t)x->neg;
-    for (size_t i = 0; i < x->n; i++) h = mix64(h ^ x->limbs[i]);
+    for (size_t i = 0; i < x->n; i++)
+        h = mix64(h ^ x->limbs[i]);
     return h;
 }
 
@@ -98,8 +99,10 @@ static int hash_direct(brine_value *v, uint64_t *out) {
     case BRINE_FLOAT: *out = hash_double(pyfloat_from_bits(v->u.fbits), v); return 1;
     case BRINE_COMPLEX: {
         double re = pyfloat_from_bits(v->u.c.re), im = pyfloat_from_bits(v->u.c.im);
-        if (im == 0.0) *out = hash_double(re, v);
-        else *out = mix64(hash_double(re, v) * 31 + hash_double(im, v));
+        if (im == 0.0)
+            *out = hash_double(re, v);
+        else
+            *out = mix64(hash_double(re, v) * 31 + hash_double(im, v));
         return 1;
     }
     case BRINE_STR:
@@ -114,7 +117,8 @@ static int hash_direct(brine_value *v, uint64_t *out) {
         if (!(v->flags & VF_HASHED)) {
             const bdict *d = v->u.set.d;
             uint64_t h = TAG_FRZ ^ d->n;
-            for (size_t i = 0; i < d->n; i++) h += mix64(d->entries[i].hash);
+            for (size_t i = 0; i < d->n; i++)
+                h += mix64(d->entries[i].hash);
             v->u.set.hash = mix64(h);
             v->flags |= VF_HASHED;
         }
@@ -126,9 +130,7 @@ static int hash_direct(brine_value *v, uint64_t *out) {
             return 1;
         }
         return 0;
-    default: /* GLOBAL, OBJECT, PERSID, PICKLEBUFFER: identity */
-        *out = hash_identity(v);
-        return 1;
+    default: /* GLOBAL, OBJECT, PERSID, PICKLEBUFFER: identity */ *out = hash_identity(v); return 1;
     }
 }
 
@@ -191,11 +193,15 @@ brine_code py_hash(brine_doc *doc, brine_value *v, uint64_t *out) {
             t->flags |= VF_HASHED;
         }
         depth--;
-        if (depth && (t->flags & VF_UNHASHABLE)) stack[depth - 1].node->flags |= VF_UNHASHABLE;
-        else if (depth) stack[depth - 1].next++;
+        if (depth && (t->flags & VF_UNHASHABLE))
+            stack[depth - 1].node->flags |= VF_UNHASHABLE;
+        else if (depth)
+            stack[depth - 1].next++;
     }
-    if (v->flags & VF_UNHASHABLE) result = BRINE_E_UNHASHABLE;
-    else *out = v->u.tup.hash;
+    if (v->flags & VF_UNHASHABLE)
+        result = BRINE_E_UNHASHABLE;
+    else
+        *out = v->u.tup.hash;
 done:
     if (stack != local) al->free(al->ctx, stack, cap * sizeof *stack);
     return result;
@@ -287,7 +293,8 @@ static int pair_set_add(pair_set *ps, brine_alloc *al, brine_value *a, brine_val
         for (size_t i = 0; ps->slots && i <= ps->mask; i++) {
             if (!ps->slots[i].a) continue;
             size_t j = pair_slot(ps->slots[i].a, ps->slots[i].b, nslots - 1);
-            while (slots[j].a) j = (j + 1) & (nslots - 1);
+            while (slots[j].a)
+                j = (j + 1) & (nslots - 1);
             slots[j] = ps->slots[i];
         }
         if (ps->slots) al->free(al->ctx, ps->slots, (ps->mask + 1) * sizeof *ps->slots);
@@ -475,7 +482,8 @@ static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
     size_t mask = nslots - 1;
     for (size_t i = 0; i < d->n; i++) {
         size_t j = (size_t)d->entries[i].hash & mask;
-        while (index[j]) j = (j + 1) & mask;
+        while (index[j])
+            j = (j + 1) & mask;
         index[j] = slot_make(i, d->entries[i].hash);
     }
     d->index = index;
@@ -617,7 +625,8 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
             return build_index(doc, d, nslots);
         }
         size_t j = (size_t)h & d->mask;
-        while (d->index[j]) j = (j + 1) & d->mask;
+        while (d->index[j])
+            j = (j + 1) & d->mask;
         d->index[j] = slot_make(d->n - 1, h);
     }
     return BRINE_OK;

@@ -16,8 +16,7 @@
 int ptrvec_push(brine_arena *a, ptrvec *v, brine_value *item) {
     if (v->n == v->cap) {
         size_t ncap = v->cap ? v->cap * 2 : 16;
-        brine_value **items =
-            arena_grow(a, v->items, v->cap * sizeof *items, ncap * sizeof *items);
+        brine_value **items = arena_grow(a, v->items, v->cap * sizeof *items, ncap * sizeof *items);
         if (!items) return 0;
         v->items = items;
         v->cap = ncap;
@@ -122,7 +121,8 @@ brine_value *val_small_int(brine_doc *doc, int64_t i) {
 }
 
 brine_value *val_int_limbs(brine_doc *doc, uint32_t *limbs, size_t n, int neg) {
-    while (n && limbs[n - 1] == 0) n--;
+    while (n && limbs[n - 1] == 0)
+        n--;
     bi x = {limbs, n, n ? neg : 0};
     int64_t small;
     if (bi_to_i64(&x, &small)) return val_int64(doc, small);
@@ -285,7 +285,8 @@ brine_code list_extend(brine_doc *doc, brine_value *list, brine_value *const *it
     size_t need = list->u.list.n + n;
     if (need > list->u.list.cap) {
         size_t ncap = list->u.list.cap ? list->u.list.cap : 4;
-        while (ncap < need) ncap *= 2;
+        while (ncap < need)
+            ncap *= 2;
         brine_value **grown = arena_grow(&doc->arena, list->u.list.items,
                                          list->u.list.cap * sizeof *grown, ncap * sizeof *grown);
         if (!grown) return arena_error(&doc->arena);
@@ -301,7 +302,8 @@ brine_code bytearray_extend(brine_doc *doc, brine_value *ba, const uint8_t *p, s
     size_t need = ba->u.ba.n + n;
     if (need > ba->u.ba.cap) {
         size_t ncap = ba->u.ba.cap ? ba->u.ba.cap : 8;
-        while (ncap < need) ncap *= 2;
+        while (ncap < need)
+            ncap *= 2;
         uint8_t *grown = arena_grow(&doc->arena, ba->u.ba.p, ba->u.ba.cap, ncap);
         if (!grown) return arena_error(&doc->arena);
         ba->u.ba.p = grown;
@@ -322,8 +324,8 @@ brine_code oplog_add(brine_doc *doc, oplog *log, brine_op_kind kind, brine_value
                      brine_value *b) {
     if (log->n == log->cap) {
         uint32_t ncap = log->cap ? log->cap * 2 : 4;
-        oprec *ops = arena_grow(&doc->arena, log->ops, log->cap * sizeof *ops,
-                                   (size_t)ncap * sizeof *ops);
+        oprec *ops =
+            arena_grow(&doc->arena, log->ops, log->cap * sizeof *ops, (size_t)ncap * sizeof *ops);
         if (!ops) return arena_error(&doc->arena);
         log->ops = ops;
         log->cap = ncap;
@@ -337,9 +339,11 @@ brine_code oplog_add(brine_doc *doc, oplog *log, brine_op_kind kind, brine_value
 
 static uint64_t name_hash(const char *m, size_t mlen, const char *n, size_t nlen) {
     uint64_t h = 0x9E3779B97F4A7C15u ^ mlen;
-    for (size_t i = 0; i < mlen; i++) h = (h ^ (unsigned char)m[i]) * 0x100000001B3u;
+    for (size_t i = 0; i < mlen; i++)
+        h = (h ^ (unsigned char)m[i]) * 0x100000001B3u;
     h ^= 0xFF;
-    for (size_t i = 0; i < nlen; i++) h = (h ^ (unsigned char)n[i]) * 0x100000001B3u;
+    for (size_t i = 0; i < nlen; i++)
+        h = (h ^ (unsigned char)n[i]) * 0x100000001B3u;
     return h ^ (h >> 29);
 }
 

@@ -52,7 +52,7 @@ typedef struct bdict {
      * + 1 in the low 32 bits and the top 32 bits of the entry's hash in the
      * high ones, so that probing compares hashes without reading entries. */
     uint64_t *index;
-    size_t mask;     /* index slots - 1 */
+    size_t mask; /* index slots - 1 */
 } bdict;
 
 typedef struct bglobal {
@@ -93,6 +93,8 @@ struct brine_value {
     uint16_t spare;
     uint32_t mark; /* doc->epoch when the decoder's reachability pass saw it;
                     * the canonical reader uses it as scratch and leaves 0 */
+    /* One line per kind reads as a table. */
+    /* clang-format off */
     union {
         int boolean;
         int64_t i;                                        /* INT, small */
@@ -110,6 +112,7 @@ struct brine_value {
         struct { const uint8_t *p; size_t n, index; } pb; /* PICKLEBUFFER, VF_READONLY */
         struct { brine_value *target; } view;             /* READONLY_VIEW */
     } u;
+    /* clang-format on */
 };
 
 typedef struct ptrvec {
@@ -120,14 +123,14 @@ typedef struct ptrvec {
 struct brine_doc {
     brine_arena arena;
     brine_value *root;
-    brine_value none, t, f;         /* singletons */
-    brine_value *small_ints[262];   /* -5..256, made on demand */
-    brine_value *str1[257];         /* [c] = chr(c) for c < 256, [256] = '' */
-    brine_value *bytes1[257];       /* [b] = bytes([b]) (copying paths), [256] = b'' */
+    brine_value none, t, f;       /* singletons */
+    brine_value *small_ints[262]; /* -5..256, made on demand */
+    brine_value *str1[257];       /* [c] = chr(c) for c < 256, [256] = '' */
+    brine_value *bytes1[257];     /* [b] = bytes([b]) (copying paths), [256] = b'' */
     brine_value *empty_tuple;
-    brine_value **globals;          /* intern table of GLOBAL nodes */
+    brine_value **globals; /* intern table of GLOBAL nodes */
     size_t nglobals, globals_mask;
-    ptrvec created;                 /* OBJECT and PERSID nodes in creation order */
+    ptrvec created; /* OBJECT and PERSID nodes in creation order */
     ptrvec discarded;
     size_t nodes;
     uint32_t epoch; /* traversal stamp for `mark` (decoder only) */

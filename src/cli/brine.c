@@ -15,7 +15,7 @@
 
 #include "brine.h"
 
-#define MAX_BUFFERS 256
+#define MAX_BUFFERS    256
 #define MAX_EXTENSIONS 256
 
 static const char usage_text[] =
@@ -118,9 +118,12 @@ static int parse_decode_args(int argc, char **argv, decode_args *a) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--policy") == 0 && val) {
-            if (strcmp(val, "symbolic") == 0) a->opts.policy = BRINE_POLICY_SYMBOLIC;
-            else if (strcmp(val, "builtins") == 0) a->opts.policy = BRINE_POLICY_BUILTINS;
-            else return usage("--policy takes symbolic or builtins");
+            if (strcmp(val, "symbolic") == 0)
+                a->opts.policy = BRINE_POLICY_SYMBOLIC;
+            else if (strcmp(val, "builtins") == 0)
+                a->opts.policy = BRINE_POLICY_BUILTINS;
+            else
+                return usage("--policy takes symbolic or builtins");
             i++;
         } else if (strcmp(arg, "--encoding") == 0 && val) {
             a->opts.encoding = val;
@@ -203,7 +206,8 @@ static int write_mem(void *ctx, const void *data, size_t len) {
     membuf *m = ctx;
     if (m->n + len > m->cap) {
         size_t ncap = m->cap ? m->cap : 4096;
-        while (ncap < m->n + len) ncap *= 2;
+        while (ncap < m->n + len)
+            ncap *= 2;
         char *grown = realloc(m->p, ncap);
         if (!grown) return -1;
         m->p = grown;
@@ -277,8 +281,8 @@ static int run_batch(decode_args *a) {
         }
         if (!doc && reply.n == 0) {
             char line[512];
-            int k = snprintf(line, sizeof line, "error: %s: %s (offset %zu)\n", err.pyclass, err.msg,
-                             err.offset);
+            int k = snprintf(line, sizeof line, "error: %s: %s (offset %zu)\n", err.pyclass,
+                             err.msg, err.offset);
             write_mem(&reply, line, (size_t)k);
         }
         free(req);
@@ -321,7 +325,8 @@ static int cmd_decode(int argc, char **argv) {
     }
     brine_doc_free(doc);
     free(data);
-    for (size_t i = 0; i < a.opts.nbuffers; i++) free(a.buffer_data[i]);
+    for (size_t i = 0; i < a.opts.nbuffers; i++)
+        free(a.buffer_data[i]);
     if (fflush(stdout) != 0) return 1;
     return rc;
 }

@@ -636,8 +636,9 @@ static void test_global_names(void) {
     EXPECT_ERROR(doc, 4, BRINE_E_PICKLING);
     brine_doc_set_root(doc, global(doc, "m", "a\nb"));
     EXPECT_ERROR(doc, 3, BRINE_E_PICKLING);
-    EXPECT(doc, 4, "\x80\x04\x95\x0d\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x03"
-                   "a\nb\x94\x93\x94.");
+    EXPECT(doc, 4,
+           "\x80\x04\x95\x0d\x00\x00\x00\x00\x00\x00\x00\x8c\x01m\x94\x8c\x03"
+           "a\nb\x94\x93\x94.");
     /* get_dotted_path refuses local objects */
     brine_doc_set_root(doc, global(doc, "m", "f.<locals>.g"));
     EXPECT_ERROR(doc, 4, BRINE_E_NO_ATTRIBUTE);
