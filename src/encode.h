@@ -22,8 +22,9 @@
  *                       of APPENDS / SETITEMS / ADDITEMS
  *   encode_objects.c    globals, objects (REDUCE, NEWOBJ, NEWOBJ_EX), their
  *                       recorded operations
- *   encode_discarded.c  state setters, reduce twins, the popped items of
- *                       containers written twice, the other discarded nodes
+ *   encode_discarded.c  state setters, the popped items of containers
+ *                       written twice, the other discarded nodes: the plan
+ *   encode_twins.c      which object each popped copy of a reduce copies
  *   encode_alike.c      when two nodes can be one object to the pickler
  *   encode_reduce.c     the reductions CPython uses for values that have no
  *                       opcode at the protocol (bytes, bytearray, set,
@@ -288,6 +289,29 @@ typedef struct encoder {
     brine_code code;
     const char *msg;
 } encoder;
+
+/* What becomes of each discarded node (encode_discarded.c's plan). */
+enum {
+    D_BEFORE,  /* written before the root: save(node) POP */
+    D_SETTER,  /* a state setter call, written after its object */
+    D_TWIN,    /* a recursive reduce's popped copy: the recursion writes it */
+    D_SUBST,   /* the popped copy of a discarded object: write that object */
+    D_COVERED, /* written where the root or another discarded node reaches it */
+    D_ROOT,    /* the root reaches it: not discarded at all */
+    D_POPPED,  /* a persistent id popped with a container's outer copy */
+};
+
+/* Sorts out the popped copies among the discarded nodes (encode_twins.c):
+ * `twins` and `stwins` chain (through next[]) the candidates made like
+ * reduce twins and like state setters, by enc_making_hash; cls[] and
+ * match[] receive each one's fate (D_TWIN, D_SUBST or D_BEFORE, and the
+ * object copied); setter_at[i] is discarded setter i's entry in
+ * encoder.setters + 1; inside[i] is set when a later discarded node
+ * reaches node i; from_root holds what the root writes. Fills
+ * encoder.twin_of / twin_next. 0, or -1 on failure (encoder error set). */
+int enc_match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const size_t *next,
+                    uint8_t *cls, const brine_value **match, const size_t *setter_at,
+                    const uint8_t *inside, const ptrmap *from_root);
 
 /* brine_value.spare of a private node standing for an object CPython makes
  * afresh for one save (the list of set(list), the str of a bytes below
