@@ -248,7 +248,7 @@ static int exact_at(const scan *s, int p, brine_policy policy, int fix_imports) 
  * per byte is enough (NEXT_BUFFER is one byte), and a fixed number is not,
  * since no buffer is memoized: a buffer the graph shares is written once
  * per reference. Grown, never freed (still reachable at exit). */
-static const brine_buffer *dummy_buffers(size_t n) {
+static brine_buffer *dummy_buffers(size_t n) {
     static brine_buffer *bufs;
     static size_t cap;
     if (n > cap) {
@@ -303,13 +303,62 @@ static size_t near_mismatch(const fuzz_buf *a, const fuzz_buf *b) {
     return i > 16 ? i - 16 : 0;
 }
 
+/* Whether a line of brine_dis output is opcode byte `op` (its first field
+ * after the offset, "\x97": an argument never stands there). */
+static int dis_line_is(const char *line, const char *end, unsigned op) {
+    char want[8];
+    snprintf(want, sizeof want, ": \\x%02x", op);
+    size_t n = strlen(want);
+    const char *colon = memchr(line, ':', (size_t)(end - line));
+    return colon && (size_t)(end - colon) >= n && memcmp(colon, want, n) == 0;
+}
+
+/* Makes buffer k of bufs read-only exactly when the k-th NEXT_BUFFER of the
+ * encoder's output b is followed by READONLY_BUFFER: the encoder writes
+ * that for a buffer that was read-only, and a consumer hands the same
+ * buffer back. (A writable one would come back as a read-only view of
+ * writable data, which is unhashable: decoding would fail where the
+ * document's own buffer, say a frozenset item, did not. A read-only one
+ * everywhere would come back read-only where the document's was not, and
+ * be written again with READONLY_BUFFER.) */
+static void match_readonly(const fuzz_buf *b, brine_buffer *bufs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        bufs[i].readonly = 0;
+    if (!memchr(b->p, 0x97, b->n)) return; /* no NEXT_BUFFER */
+    fuzz_buf text = {0};
+    brine_error err;
+    /* dis fails where pickletools does (a Python 2 str it cannot show, an
+     * int too long to print): then all stay writable, as before. */
+    if (brine_dis(b->p, b->n, fuzz_buf_write, &text, &err) != 0) {
+        fuzz_buf_free(&text);
+        return;
+    }
+    size_t k = 0;
+    int after_next = 0;
+    for (const char *line = text.p, *end = text.p + text.n; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) nl = end;
+        if (dis_line_is(line, nl, 0x97)) {
+            k++;
+            after_next = 1;
+        } else {
+            if (after_next && dis_line_is(line, nl, 0x98) && k <= n) bufs[k - 1].readonly = 1;
+            after_next = 0;
+        }
+        line = nl + 1;
+    }
+    fuzz_buf_free(&text);
+}
+
 static brine_doc *decode_back(const fuzz_buf *b, brine_policy policy, int fix_imports, int p) {
     brine_decode_options o;
     brine_decode_options_init(&o);
     o.policy = policy;
     o.fix_imports = fix_imports;
     o.has_buffers = 1;
-    o.buffers = dummy_buffers(b->n);
+    brine_buffer *bufs = dummy_buffers(b->n);
+    match_readonly(b, bufs, b->n);
+    o.buffers = bufs;
     o.nbuffers = b->n;
     brine_error err;
     brine_doc *doc = brine_decode(b->p, b->n, &o, NULL, &err);

@@ -514,6 +514,7 @@ static int decode_doc(brine_doc *doc, const void *data, size_t len,
     brine_value *root = run(&d);
     if (root) {
         doc->root = root;
+        dec_settle_kwargs(doc);
         if (!doc_compute_discarded(doc)) {
             root = NULL;
             dec_nomem(&d);

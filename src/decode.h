@@ -140,6 +140,13 @@ int op_stack_global(decoder *d);
 int op_inst(decoder *d);
 int op_obj(decoder *d);
 int op_newobj(decoder *d, int with_kwargs);
+/* After a successful decode: an object keeps NEWOBJ_EX's keyword dict as
+ * a node only while the dict still holds exactly the keys and values the
+ * call had (the same nodes, in order). CPython hands __new__ a copy, so a
+ * dict the stream changed afterwards is not the object's keyword
+ * arguments: those are then printed and written from the call's own
+ * record, as the reference's provenance pass does (oracle/provenance.py). */
+void dec_settle_kwargs(brine_doc *doc);
 int op_reduce(decoder *d);
 int op_build(decoder *d);
 int op_persid(decoder *d);

@@ -164,6 +164,19 @@ int op_newobj(decoder *d, int with_kwargs) {
     return dec_push(d, obj);
 }
 
+void dec_settle_kwargs(brine_doc *doc) {
+    for (size_t i = 0; i < doc->created.n; i++) {
+        brine_value *v = doc->created.items[i];
+        if (v->kind != BRINE_OBJECT || !v->u.o->kwargs_dict) continue;
+        bobject *o = v->u.o;
+        const bdict *t = o->kwargs_dict->u.set.d;
+        int same = t->n == o->nkw;
+        for (uint32_t k = 0; same && k < o->nkw; k++)
+            same = t->entries[k].key == o->kwkeys[k] && t->entries[k].value == o->kwvals[k];
+        if (!same) o->kwargs_dict = NULL;
+    }
+}
+
 /* setattr(inst, key, value) on a native value, which has no attributes to set. */
 static int native_setattr(decoder *d, brine_value *key) {
     if (key->kind != BRINE_STR) return dec_fail(d, BRINE_E_ATTR_NAME_TYPE);
