@@ -306,47 +306,56 @@ static void enc_pop(encoder *e) {
     enc_leave(e, &e->stack[--e->sp]);
 }
 
+int enc_stack_push(encoder *e, enode_stack *s, const brine_value *v) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        const brine_value **t =
+            s->items ? e->alloc.realloc(e->alloc.ctx, s->items, s->cap * sizeof *t, cap * sizeof *t)
+                     : e->alloc.malloc(e->alloc.ctx, cap * sizeof *t);
+        if (!t) return enc_fail(e, BRINE_E_NOMEM, NULL);
+        s->items = t;
+        s->cap = cap;
+    }
+    s->items[s->n++] = v;
+    return 0;
+}
+
+void enc_stack_free(encoder *e, enode_stack *s) {
+    if (s->items) e->alloc.free(e->alloc.ctx, s->items, s->cap * sizeof *s->items);
+    *s = (enode_stack){0};
+}
+
 /* enc_mark_reachable, and enc_mark_written when `written`: then every node
  * is visited, since a set with no items, say, reaches builtins.set. A node
  * new to seen gets the value seen->n: its place in the order of the walk,
  * which depends on the graph alone, never on where the nodes are. */
 static int mark(encoder *e, ptrmap *seen, const brine_value *root, int written) {
-    size_t n = 0, cap = 64;
-    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
-    int inserted;
-    uint64_t *slot = stack ? ptrmap_put(seen, root, &inserted) : NULL;
-    if (!slot) goto nomem;
+    enode_stack st = {0};
+    int inserted, rc;
+    uint64_t *slot = ptrmap_put(seen, root, &inserted);
+    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
     if (inserted) *slot = seen->n;
-    stack[n++] = root;
-    while (n) {
-        const brine_value *v = stack[--n], *globals[3];
+    rc = enc_stack_push(e, &st, root);
+    while (rc == 0 && st.n) {
+        const brine_value *v = st.items[--st.n], *globals[3];
         size_t slots = graph_nslots(v);
         int nglobals = written ? enc_reduce_globals(e, v, globals) : 0;
-        if (nglobals < 0) goto fail;
-        for (size_t i = 0; i < slots + (size_t)nglobals; i++) {
+        if (nglobals < 0) rc = -1;
+        for (size_t i = 0; rc == 0 && i < slots + (size_t)nglobals; i++) {
             const brine_value *c = i < slots ? graph_slot(v, i) : globals[i - slots];
             if (!c) continue;
             slot = ptrmap_put(seen, c, &inserted);
-            if (!slot) goto nomem;
+            if (!slot) {
+                rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+                break;
+            }
             if (inserted) *slot = seen->n;
             if (!inserted || (!written && !graph_nslots(c))) continue;
-            if (n == cap) {
-                const brine_value **s =
-                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *s, 2 * cap * sizeof *s);
-                if (!s) goto nomem;
-                stack = s;
-                cap *= 2;
-            }
-            stack[n++] = c;
+            rc = enc_stack_push(e, &st, c);
         }
     }
-    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return 0;
-nomem:
-    enc_fail(e, BRINE_E_NOMEM, NULL);
-fail:
-    if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return -1;
+    enc_stack_free(e, &st);
+    return rc;
 }
 
 int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root) {

@@ -359,6 +359,17 @@ int enc_enter(encoder *e, eframe *f);
 /* Leaves the recursion guard (undoes enc_enter for frame f). */
 void enc_leave(encoder *e, eframe *f);
 
+/* A growable stack of nodes for the graph walks (mark, walk, save_order),
+ * in the encoder's allocator. Starts empty ({0}). */
+typedef struct enode_stack {
+    const brine_value **items;
+    size_t n, cap;
+} enode_stack;
+/* Pushes v: 0, or -1 when out of memory (encoder error set). */
+int enc_stack_push(encoder *e, enode_stack *s, const brine_value *v);
+/* Frees the stack's memory (an empty one has none). */
+void enc_stack_free(encoder *e, enode_stack *s);
+
 /* Adds root and everything reachable from it to seen. -1 on failure. */
 int enc_mark_reachable(encoder *e, ptrmap *seen, const brine_value *root);
 /* The same, as save(root) reaches nodes: with the globals of reductions

@@ -43,21 +43,21 @@ static size_t slots_before_memo(const encoder *e, const brine_value *v) {
  * discarded nodes together linear in the size of the document. */
 static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *seen,
                 const ptrmap *blocked, size_t *budget) {
-    size_t n = 0, cap = 64;
-    int found = 0;
-    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
-    if (!stack) goto nomem;
-    stack[n++] = d;
-    while (n && !found && *budget) {
-        const brine_value *v = stack[--n], *globals[3];
+    enode_stack st = {0};
+    int found = 0, rc = enc_stack_push(e, &st, d);
+    while (rc == 0 && st.n && !found && *budget) {
+        const brine_value *v = st.items[--st.n], *globals[3];
         int nglobals = enc_reduce_globals(e, v, globals);
-        if (nglobals < 0) goto fail;
+        if (nglobals < 0) {
+            rc = -1;
+            break;
+        }
         int early = blocked && ptrmap_get(blocked, v);
         size_t own = early ? slots_before_memo(e, v) : graph_nslots(v);
         size_t slots = own + (size_t)nglobals;
         const uint64_t *head = early ? NULL : ptrmap_get(&e->setter_of, v);
         size_t setter = head ? (size_t)*head : 0;
-        for (size_t i = 0; (i < slots || setter) && !found; i++) {
+        for (size_t i = 0; rc == 0 && (i < slots || setter) && !found; i++) {
             const brine_value *c;
             if (i < own) {
                 c = graph_slot(v, i);
@@ -70,28 +70,19 @@ static int walk(encoder *e, const brine_value *d, const brine_value *x, ptrmap *
             int inserted;
             if (!c) continue;
             if (c == x) found = 1;
-            if (!ptrmap_put(seen, c, &inserted)) goto nomem;
+            if (!ptrmap_put(seen, c, &inserted)) {
+                rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+                break;
+            }
             if (!inserted ||
                 (!graph_nslots(c) && !ptrmap_get(&e->setter_of, c) && !enc_written_by_reduce(e, c)))
                 continue;
             if (*budget) --*budget;
-            if (n == cap) {
-                const brine_value **t =
-                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *t, 2 * cap * sizeof *t);
-                if (!t) goto nomem;
-                stack = t;
-                cap *= 2;
-            }
-            stack[n++] = c;
+            rc = enc_stack_push(e, &st, c);
         }
     }
-    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return found;
-nomem:
-    enc_fail(e, BRINE_E_NOMEM, NULL);
-fail:
-    if (stack) e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return -1;
+    enc_stack_free(e, &st);
+    return rc < 0 ? -1 : found;
 }
 
 /* Whether x is reachable from d's callable, arguments or keyword arguments
@@ -203,36 +194,26 @@ static int can_copy(encoder *e, size_t i, const brine_value *x, const uint8_t *c
  * meets each node (preorder, slots in order) into pos, from 1. -1 on
  * allocation failure. */
 static int save_order(encoder *e, ptrmap *pos) {
-    size_t n = 0, cap = 64;
-    const brine_value **stack = e->alloc.malloc(e->alloc.ctx, cap * sizeof *stack);
-    if (!stack) return enc_fail(e, BRINE_E_NOMEM, NULL);
-    stack[n++] = e->doc->root;
-    while (n) {
-        const brine_value *v = stack[--n];
+    enode_stack st = {0};
+    int rc = enc_stack_push(e, &st, e->doc->root);
+    while (rc == 0 && st.n) {
+        const brine_value *v = st.items[--st.n];
         int inserted;
         uint64_t *slot = ptrmap_put(pos, v, &inserted);
-        if (!slot) goto nomem;
+        if (!slot) {
+            rc = enc_fail(e, BRINE_E_NOMEM, NULL);
+            break;
+        }
         if (!inserted) continue;
         *slot = pos->n;
         /* Pushed last to first, so that the first slot is met first. */
-        for (size_t i = graph_nslots(v); i-- > 0;) {
+        for (size_t i = graph_nslots(v); rc == 0 && i-- > 0;) {
             const brine_value *c = graph_slot(v, i);
-            if (!c || ptrmap_get(pos, c)) continue;
-            if (n == cap) {
-                const brine_value **t =
-                    e->alloc.realloc(e->alloc.ctx, stack, cap * sizeof *t, 2 * cap * sizeof *t);
-                if (!t) goto nomem;
-                stack = t;
-                cap *= 2;
-            }
-            stack[n++] = c;
+            if (c && !ptrmap_get(pos, c)) rc = enc_stack_push(e, &st, c);
         }
     }
-    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return 0;
-nomem:
-    e->alloc.free(e->alloc.ctx, stack, cap * sizeof *stack);
-    return enc_fail(e, BRINE_E_NOMEM, NULL);
+    enc_stack_free(e, &st);
+    return rc;
 }
 
 /* The popped copies of x the plan has so far (twin_of's chain). */
