@@ -128,16 +128,31 @@ static int enters_at(encoder *e, const brine_value *d, const brine_value *x, siz
 }
 
 /* Makes discarded node i the popped copy of x: D_TWIN when the root writes
- * x, else D_SUBST (match[i] = x). */
+ * x, else D_SUBST (match[i] = x), and counts it in planned (x -> copies).
+ * The chains of encoder.twin_of are made once the plan is complete
+ * (chain_twins). */
 static int set_twin(encoder *e, size_t i, const brine_value *x, uint8_t *cls,
-                    const brine_value **match, const ptrmap *from_root) {
+                    const brine_value **match, const ptrmap *from_root, ptrmap *planned) {
     match[i] = x;
     cls[i] = ptrmap_get(from_root, x) ? D_TWIN : D_SUBST;
-    uint64_t *slot = ptrmap_put(&e->twin_of, x, NULL);
-    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
-    /* Later copies are outer ones: written first. */
-    e->twin_next[i] = (size_t)*slot;
-    *slot = i + 1;
+    uint64_t *n = ptrmap_put(planned, x, NULL);
+    if (!n) return enc_fail(e, BRINE_E_NOMEM, NULL);
+    ++*n;
+    return 0;
+}
+
+/* Chains each object's popped copies in encoder.twin_of, the last made
+ * first: it is the outermost write, the one the encoder makes first. The
+ * copies are chosen in two orders (twins first to last, setters last to
+ * first), so the chains are made here, in the order the copies were made. */
+static int chain_twins(encoder *e, const uint8_t *cls, const brine_value **match) {
+    for (size_t i = 0; i < e->doc->discarded.n; i++) {
+        if ((cls[i] != D_TWIN && cls[i] != D_SUBST) || !match[i]) continue;
+        uint64_t *slot = ptrmap_put(&e->twin_of, match[i], NULL);
+        if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
+        e->twin_next[i] = (size_t)*slot;
+        *slot = i + 1;
+    }
     return 0;
 }
 
@@ -216,13 +231,10 @@ static int save_order(encoder *e, ptrmap *pos) {
     return rc;
 }
 
-/* The popped copies of x the plan has so far (twin_of's chain). */
-static size_t planned_copies(const encoder *e, const brine_value *x) {
-    const uint64_t *head = ptrmap_get(&e->twin_of, x);
-    size_t n = 0;
-    for (size_t k = head ? (size_t)*head : 0; k; k = e->twin_next[k - 1])
-        n++;
-    return n;
+/* The popped copies of x the plan has so far (set_twin's count). */
+static size_t planned_copies(const ptrmap *planned, const brine_value *x) {
+    const uint64_t *n = ptrmap_get(planned, x);
+    return n ? (size_t)*n : 0;
 }
 
 /* How many popped copies of x the first pass wrote (encoder.copies), at
@@ -246,8 +258,9 @@ int enc_match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const
                     uint8_t *cls, const brine_value **match, const size_t *setter_at,
                     const uint8_t *inside, const ptrmap *from_root) {
     const ptrvec *dv = &e->doc->discarded;
-    ptrmap all, index, first_met; /* index: discarded node -> position + 1 */
+    ptrmap all, index, first_met, planned; /* index: discarded node -> position + 1 */
     ptrmap_init(&all, &e->alloc);
+    ptrmap_init(&planned, &e->alloc);
     ptrmap_init(&index, &e->alloc);
     ptrmap_init(&first_met, &e->alloc); /* save_order, made at the first tie that needs it */
     int rc = enc_mark_written(e, &all, e->doc->root);
@@ -271,6 +284,9 @@ int enc_match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const
         const brine_value *x = order[w];
         if (x->kind != BRINE_OBJECT) continue;
         const uint64_t *at = ptrmap_get(&index, x);
+        /* A setter-shaped node is written as a state setter or as a popped
+         * copy: neither is memoized, so neither can have a copy itself. */
+        if (at && cls[*at - 1] == D_SETTER) continue;
         for (int pass = 0; rc == 0 && pass < 2; pass++) {
             const uint64_t *head =
                 ptrmap_get(pass ? stwins : twins, (const void *)enc_making_hash(x));
@@ -345,21 +361,23 @@ int enc_match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const
             if (r <= 0) match[i] = NULL;
         }
         cls[i] = D_BEFORE;
-        if (rc == 0 && match[i]) rc = set_twin(e, i, match[i], cls, match, from_root);
+        if (rc == 0 && match[i]) rc = set_twin(e, i, match[i], cls, match, from_root, &planned);
     }
     /* Setters last to first: the last copy made is the outermost. An
      * object takes as many as the first pass saw it copied, at least one. */
     for (size_t i = dv->n; rc == 0 && i-- > 0;) {
         const brine_value *x = match[i];
-        if (cls[i] != D_SETTER || !x || planned_copies(e, x) >= seen_copies(e, x)) continue;
+        if (cls[i] != D_SETTER || !x || planned_copies(&planned, x) >= seen_copies(e, x)) continue;
         int r = reaches(e, dv->items[i], x, &budget);
         if (r < 0) rc = -1;
         if (r <= 0) continue;
         e->setters[setter_at[i] - 1].call = NULL; /* skipped when writing */
-        rc = set_twin(e, i, x, cls, match, from_root);
+        rc = set_twin(e, i, x, cls, match, from_root, &planned);
     }
+    if (rc == 0) rc = chain_twins(e, cls, match);
     ptrmap_free(&all);
     ptrmap_free(&index);
     ptrmap_free(&first_met);
+    ptrmap_free(&planned);
     return rc;
 }

@@ -153,7 +153,12 @@ def libfuzzer_runtime():
 class ScriptsFuzz(unittest.TestCase):
 
     def test_summary_line(self):
-        p = subprocess.run([os.path.join(ROOT, 'scripts', 'fuzz'), 'decode', '--seconds', '5'],
+        # A work directory of its own: the repository's default one may be a
+        # running campaign's.
+        work = tempfile.mkdtemp(prefix='brine-fuzz-test-')
+        self.addCleanup(shutil.rmtree, work, ignore_errors=True)
+        p = subprocess.run([os.path.join(ROOT, 'scripts', 'fuzz'), 'decode', '--seconds', '5',
+                            '--work-dir', work],
                            capture_output=True, text=True, errors='replace', cwd=ROOT, timeout=900,
                            stdin=subprocess.DEVNULL)
         self.assertEqual(p.returncode, 0, p.stderr[-3000:])
@@ -165,6 +170,10 @@ class ScriptsFuzz(unittest.TestCase):
         self.assertGreater(int(m.group(3)), 0)
         n = int(m.group(4))
         self.assertEqual(len(m.group(5).split()) if m.group(5) else 0, n)
+        # The run's log and corpus are in the given directory.
+        with open(os.path.join(work, 'libfuzzer.log'), errors='replace') as f:
+            self.assertIn('#%s: ' % m.group(1), f.read())
+        self.assertTrue(os.path.isdir(os.path.join(work, 'corpus')))
 
 
 if __name__ == '__main__':
