@@ -178,9 +178,12 @@ int enc_note_recursed(encoder *e, const brine_value *node) {
          * and operations are written (and memoized then) but after its
          * arguments (a persistent id: after its pid). The outer copy's
          * items were made at this point: before d if d is not made yet,
-         * else after it (cover_popped_items reads which). */
+         * else after it (cover_popped_items reads which). For a popped
+         * copy written as its object (D_SUBST), d is the copy, made by
+         * the outer write's REDUCE: after everything in its write. */
         size_t k = e->writing_before - 1;
-        int made = enc_memo_index(e, e->before_root[k]) >= 0;
+        const brine_value *d = e->doc->discarded.items[e->before_index[k]];
+        int made = d == e->before_root[k] && enc_memo_index(e, d) >= 0;
         where = 2 * ((uint64_t)e->before_index[k] + 1) + (uint64_t)made;
     }
     epopvec *v = e->popped;

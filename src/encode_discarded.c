@@ -94,20 +94,33 @@ static int pid_alike(const encoder *e, const brine_value *a, const brine_value *
            (!p->u.s.n || memcmp(p->u.s.p, q->u.s.p, p->u.s.n) == 0);
 }
 
-/* Whether discarded node i is a persistent id alike p written on its own,
- * and the next node after it that is written on its own (D_BEFORE, no
- * later node reaching it) is one too: that one can be written in i's
- * place with the same bytes. */
-static int takes_over(const encoder *e, const brine_value *p, size_t i, const uint8_t *cls,
-                      const uint8_t *inside) {
+/* For a persistent id alike p popped inside the write of discarded node i
+ * (a persistent id alike p, written on its own), with none alike listed
+ * before i: the node that is the popped one, + 1, or 0 for none. Node i's
+ * write, the pid and what it reaches, is made by the first of the run of
+ * alike persistent ids written on its own from i on that is not popped
+ * yet; that one is the popped one (made first) when a node written after
+ * it with the same bytes takes its write: the next one written on its own
+ * (D_BEFORE, no later node reaching it), alike too, or, after the last of
+ * them, the root when it is alike. Several popped ids made inside i's
+ * write (a tuple written twice with two of them) take i and the next ones
+ * of the run in turn. */
+static size_t popped_in_own_write(const encoder *e, const brine_value *p, size_t i,
+                                  const uint8_t *cls, const uint8_t *inside) {
     const ptrvec *dv = &e->doc->discarded;
-    if (cls[i] != D_BEFORE || inside[i] || dv->items[i]->kind != BRINE_PERSID ||
-        !pid_alike(e, p, dv->items[i]))
+    if (inside[i] || (cls[i] != D_BEFORE && cls[i] != D_POPPED) ||
+        dv->items[i]->kind != BRINE_PERSID || !pid_alike(e, p, dv->items[i]))
         return 0;
-    for (size_t j = i + 1; j < dv->n; j++)
-        if (cls[j] == D_BEFORE && !inside[j])
-            return dv->items[j]->kind == BRINE_PERSID && pid_alike(e, p, dv->items[j]);
-    return 0;
+    size_t pick = 0;
+    for (size_t j = i; j < dv->n; j++) {
+        if (inside[j] || (cls[j] != D_BEFORE && (j != i || cls[j] != D_POPPED))) continue;
+        if (dv->items[j]->kind != BRINE_PERSID || !pid_alike(e, p, dv->items[j])) return 0;
+        if (cls[j] != D_BEFORE) continue; /* i, popped already */
+        if (pick) return pick;            /* j takes pick's write */
+        pick = j + 1;
+    }
+    const brine_value *root = e->doc->root;
+    return pick && root && root->kind == BRINE_PERSID && pid_alike(e, p, root) ? pick : 0;
 }
 
 /* A tuple (or from protocol 4 a frozenset; below 4 it is a reduce, whose
@@ -163,13 +176,12 @@ static int cover_popped_items(encoder *e, uint8_t *cls, const uint8_t *inside) {
             pick_before = before;
             if (!after_i) break; /* the last one before i */
         }
-        /* Made inside node i's own write, with none alike listed before:
-         * i, a persistent id alike p, is the popped one (made first), and
-         * the next node written on its own, alike too, takes i's write. */
-        if (!pick && !after_i && i < dv->n && takes_over(e, p, i, cls, inside))
+        /* Made inside node i's own write, with none alike listed before. */
+        size_t own = !pick && !after_i && i < dv->n ? popped_in_own_write(e, p, i, cls, inside) : 0;
+        if (own)
             for (size_t at = head ? (size_t)*head : 0, before = 0; at;
                  before = at, at = prev[at - 1])
-                if (at - 1 == i) {
+                if (at == own) {
                     pick = at;
                     pick_before = before;
                     break;

@@ -7,7 +7,7 @@ merges the profiles and reads llvm-cov's export summary for the files of
 src/.  "decoder" lines are those of src/decode*.c, src/reader.c and
 src/memo.c (the unpickling machine).
 
-    PYTHONPATH=scripts python3 -m campaign.coverage [--json OUT]
+    PYTHONPATH=scripts python3 -m campaign.coverage [--json OUT] [--fuzz-work DIR]
 """
 
 import argparse
@@ -31,14 +31,19 @@ def _tool(name):
     return None
 
 
-def corpora(target):
-    """The directories a target's coverage run replays."""
+def corpora(target, fuzz_work=None):
+    """The directories a target's coverage run replays: seeds, regressions,
+    and the working corpora of scripts/fuzz's default directories
+    (build-<engine>/fuzz-work/TARGET), or of FUZZ_WORK/<engine>/TARGET when
+    the runs were given work directories of their own (--work-dir)."""
+    def work(engine):
+        if fuzz_work:
+            return os.path.join(fuzz_work, engine, target)
+        return os.path.join(common.build_dir(engine), 'fuzz-work', target)
     dirs = [os.path.join(common.ROOT, 'corpus', 'seeds', target),
-            os.path.join(common.ROOT, 'corpus', 'regressions')]
-    lf = os.path.join(common.build_dir('libfuzzer'), 'fuzz-work', target, 'corpus')
-    dirs.append(lf)
-    dirs += sorted(glob.glob(os.path.join(common.build_dir('afl'), 'fuzz-work', target, 'afl',
-                                          '*', 'queue')))
+            os.path.join(common.ROOT, 'corpus', 'regressions'),
+            os.path.join(work('libfuzzer'), 'corpus')]
+    dirs += sorted(glob.glob(os.path.join(work('afl'), 'afl', '*', 'queue')))
     return [d for d in dirs if os.path.isdir(d) and os.listdir(d)]
 
 
@@ -49,7 +54,7 @@ def build():
                    check=True, capture_output=True, cwd=common.ROOT)
 
 
-def measure(targets=None, do_build=True):
+def measure(targets=None, do_build=True, fuzz_work=None):
     """Returns the summary.json "coverage" object, or None (with a reason
     in its 'skipped' key) when clang's coverage tools are missing."""
     profdata, cov = _tool('llvm-profdata'), _tool('llvm-cov')
@@ -65,7 +70,7 @@ def measure(targets=None, do_build=True):
             if not os.access(b, os.X_OK):
                 continue
             binaries.append(b)
-            dirs = corpora(t)
+            dirs = corpora(t, fuzz_work)
             env = dict(os.environ, LLVM_PROFILE_FILE=os.path.join(tmp, '%s-%%p.profraw' % t),
                        BRINE_DIFF_REPORT_ONLY='1')
             p = subprocess.run([b] + dirs, capture_output=True, text=True, env=env)
@@ -129,8 +134,12 @@ def main(argv=None):
     ap.add_argument('--json', help='write the coverage object here')
     ap.add_argument('--no-build', action='store_true')
     ap.add_argument('--targets', help='comma-separated (default: all)')
+    ap.add_argument('--fuzz-work', metavar='DIR',
+                    help='read the working corpora from DIR/<engine>/<target> (the --work-dir '
+                         'of scripts/fuzz runs) instead of build-<engine>/fuzz-work/<target>')
     args = ap.parse_args(argv)
-    res = measure(args.targets.split(',') if args.targets else None, not args.no_build)
+    res = measure(args.targets.split(',') if args.targets else None, not args.no_build,
+                  args.fuzz_work)
     if args.json:
         common.write_json(args.json, res)
     if 'skipped' in res:
