@@ -384,7 +384,8 @@ int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *
 /* Commits the open frame and hands it on (out_boundary's slow path). */
 int out_end_frame(encoder *e);
 /* _Pickler_OpcodeBoundary, called where save() starts: a frame that holds
- * ENC_FRAME_TARGET bytes is closed (only frames open while framing). */
+ * ENC_FRAME_TARGET bytes is closed. frame_start is SIZE_MAX whenever no
+ * frame is open, so always when not framing. */
 static inline int out_boundary(encoder *e) {
     if (e->frame_start == SIZE_MAX || e->len - e->frame_start < ENC_FRAME_HEADER + ENC_FRAME_TARGET)
         return 0;
@@ -399,12 +400,18 @@ void enc_memo_free(encoder *e);
 /* Entry values: memo index + 1; 0 = absent, EMEMO_ELSEWHERE = in `other`. */
 #define EMEMO_ELSEWHERE UINT32_MAX
 
+/* Which hint an address uses: one per 2 MB, so that lookups alternating
+ * between a few places (the keys made early, the record being written)
+ * each find their chunk at once. */
+static inline size_t enc_memo_hint(uintptr_t a) {
+    return (a >> 21) & (EMEMO_HINTS - 1);
+}
 /* The memo entry of node when its chunk is the hinted one and has an
  * array, else NULL (the slow paths then find out). chunks[0] always
  * exists, so that the hint can be read before anything was added. */
 static inline uint32_t *enc_memo_entry_fast(encoder *e, const brine_value *node) {
     uintptr_t a = (uintptr_t)node;
-    const ememo_chunk *c = &e->memo.chunks[e->memo.hint[(a >> 21) & (EMEMO_HINTS - 1)]];
+    const ememo_chunk *c = &e->memo.chunks[e->memo.hint[enc_memo_hint(a)]];
     if (a - c->lo >= c->hi - c->lo || !c->idx) return NULL;
     return &c->idx[(a - c->lo) >> EMEMO_SHIFT];
 }

@@ -23,10 +23,6 @@ _Static_assert(sizeof(brine_value) >= (1u << EMEMO_SHIFT), "nodes must not share
 
 #define MEMO_ELSEWHERE EMEMO_ELSEWHERE
 
-static size_t hint_of(uintptr_t a) {
-    return (a >> 21) & (EMEMO_HINTS - 1);
-}
-
 /* Inserts the chunk [lo, hi), keeping the array sorted. 0, or -1. */
 static int add_chunk(encoder *e, uintptr_t lo, uintptr_t hi) {
     ememo *m = &e->memo;
@@ -90,9 +86,7 @@ void enc_memo_free(encoder *e) {
 /* The chunk holding address a, or NULL. */
 static ememo_chunk *find_chunk(ememo *m, uintptr_t a) {
     if (!m->n) return NULL;
-    /* Lookups alternate between a few places (the shared keys made early,
-     * the record being written): a guess per 2 MB of addresses. */
-    size_t h = hint_of(a);
+    size_t h = enc_memo_hint(a);
     ememo_chunk *c = &m->chunks[m->hint[h]];
     if (a - c->lo < c->hi - c->lo) return c;
     size_t lo = 0, n = m->n;
