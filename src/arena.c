@@ -271,6 +271,16 @@ void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
     return q;
 }
 
+const void *arena_chunk_next(const brine_arena *a, const void *it, const char **lo,
+                             const char **hi) {
+    const arena_chunk *c = it ? ((const arena_chunk *)it)->next : a->chunks;
+    if (c) {
+        *lo = (const char *)(c + 1);
+        *hi = (const char *)c + c->size;
+    }
+    return c;
+}
+
 void *arena_dup(brine_arena *a, const void *p, size_t n) {
     void *q = arena_alloc(a, n);
     if (q && n) memcpy(q, p, n);

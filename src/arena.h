@@ -73,6 +73,15 @@ void *arena_zalloc(brine_arena *a, size_t size);
  * afterwards. NULL on failure, in which case the old block is untouched. */
 void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size);
 
+/* Walks the chunks that hold the small blocks (every block of less than
+ * 16 KB, so every node), newest first: `it` is NULL for the first call,
+ * then the previous return value. Each call sets [*lo, *hi) to one chunk's
+ * usable bytes; NULL after the last. New chunks go to the front, so a walk
+ * that stops at the chunk a previous walk started from sees exactly the
+ * chunks added since. */
+const void *arena_chunk_next(const brine_arena *a, const void *it, const char **lo,
+                             const char **hi);
+
 /* Copies n bytes into the arena. */
 void *arena_dup(brine_arena *a, const void *p, size_t n);
 

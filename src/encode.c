@@ -38,6 +38,38 @@ int enc_fail(encoder *e, brine_code code, const char *msg) {
     return -1;
 }
 
+int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
+    /* Two digits per division, straight into the output: protocol 0
+     * writes every int and memo index in decimal. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    size_t digits = 1;
+    for (uint64_t p = 10; digits < 20 && x >= p; p *= 10)
+        digits++;
+    size_t n = 1 + (neg != 0) + digits;
+    uint8_t *out = out_reserve(e, n + 1);
+    if (!out) return -1;
+    out[0] = op;
+    if (neg) out[1] = '-';
+    out[n] = '\n';
+    uint8_t *q = out + n;
+    while (x >= 100) {
+        size_t d = (size_t)(x % 100) * 2;
+        x /= 100;
+        *--q = (uint8_t)pairs[d + 1];
+        *--q = (uint8_t)pairs[d];
+    }
+    if (x >= 10) {
+        *--q = (uint8_t)pairs[2 * x + 1];
+        *--q = (uint8_t)pairs[2 * x];
+    } else {
+        *--q = (uint8_t)('0' + x);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Output                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -64,7 +96,7 @@ static int out_grow(encoder *e, size_t need) {
     return 0;
 }
 
-uint8_t *out_reserve(encoder *e, size_t n) {
+uint8_t *out_reserve_slow(encoder *e, size_t n) {
     int new_frame = e->framing && e->frame_start == NO_FRAME;
     /* Outside frames nothing will be patched later: hand it on. */
     if (e->frame_start == NO_FRAME && e->len >= ENC_FLUSH_AT && out_flush(e) < 0) return NULL;
@@ -75,24 +107,22 @@ uint8_t *out_reserve(encoder *e, size_t n) {
     }
     uint8_t *p = e->buf + e->len;
     e->len += n;
+    /* The next writes take the fast path while this holds: a frame is open
+     * (or none is needed) and, unframed, the output is short of the flush. */
+    if (e->frame_start != NO_FRAME)
+        e->lim = e->cap;
+    else if (e->framing || e->len >= ENC_FLUSH_AT)
+        e->lim = 0;
+    else
+        e->lim = e->cap < ENC_FLUSH_AT ? e->cap : ENC_FLUSH_AT;
     return p;
-}
-
-int out_write(encoder *e, const void *p, size_t n) {
-    uint8_t *dst = out_reserve(e, n);
-    if (!dst) return -1;
-    if (n) memcpy(dst, p, n);
-    return 0;
-}
-
-int out_byte(encoder *e, uint8_t c) {
-    return out_write(e, &c, 1);
 }
 
 /* _Pickler_CommitFrame: writes the open frame's header, or removes it when
  * the frame is too short to be worth one. */
 static void commit_frame(encoder *e) {
     if (!e->framing || e->frame_start == NO_FRAME) return;
+    e->lim = 0; /* the next write opens a frame */
     size_t flen = e->len - e->frame_start - ENC_FRAME_HEADER;
     uint8_t *q = e->buf + e->frame_start;
     if (flen >= ENC_FRAME_MIN) {
@@ -106,17 +136,20 @@ static void commit_frame(encoder *e) {
     e->frame_start = NO_FRAME;
 }
 
-int out_boundary(encoder *e) {
-    if (!e->framing || e->frame_start == NO_FRAME) return 0;
-    if (e->len - e->frame_start - ENC_FRAME_HEADER < ENC_FRAME_TARGET) return 0;
+int out_end_frame(encoder *e) {
     commit_frame(e);
     return out_flush(e);
 }
 
 int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen) {
     if (dlen < ENC_FRAME_TARGET) {
-        if (out_write(e, header, hlen) < 0) return -1;
-        return out_write(e, data, dlen);
+        /* One reservation: the header and a small payload share a frame
+         * either way (only unframed output could be handed on between). */
+        uint8_t *p = out_reserve(e, hlen + dlen);
+        if (!p) return -1;
+        memcpy(p, header, hlen);
+        if (dlen) memcpy(p + hlen, data, dlen);
+        return 0;
     }
     /* Large payloads end the frame and go out unframed, header included. */
     commit_frame(e);
@@ -124,6 +157,7 @@ int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *
     e->framing = 0;
     int rc = out_write(e, header, hlen);
     e->framing = framing;
+    if (framing) e->lim = 0; /* no frame is open */
     if (rc < 0 || out_flush(e) < 0) return -1;
     if (e->write(e->ctx, data, dlen) != 0) return enc_fail(e, BRINE_E_IO, NULL);
     e->written += dlen;
@@ -133,42 +167,6 @@ int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *
 /* ------------------------------------------------------------------------ */
 /* Memo                                                                      */
 /* ------------------------------------------------------------------------ */
-
-int64_t enc_memo_index(const encoder *e, const brine_value *node) {
-    const uint64_t *slot = ptrmap_get(&e->memo, node);
-    if (!slot || !*slot) return -1;
-    return (int64_t)(*slot - 1);
-}
-
-/* PUT / BINPUT / LONG_BINPUT / MEMOIZE with the index memo_put uses. */
-static int write_put(encoder *e, uint64_t idx) {
-    uint8_t b[32];
-    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
-    if (e->proto == 0) {
-        b[0] = OP_PUT;
-        size_t n = 1;
-        char digits[24];
-        size_t nd = 0;
-        do
-            digits[nd++] = (char)('0' + idx % 10);
-        while ((idx /= 10) != 0);
-        while (nd)
-            b[n++] = (uint8_t)digits[--nd];
-        b[n++] = '\n';
-        return out_write(e, b, n);
-    }
-    if (idx < 256) {
-        b[0] = OP_BINPUT;
-        b[1] = (uint8_t)idx;
-        return out_write(e, b, 2);
-    }
-    if (idx > 0xffffffffu)
-        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINPUT");
-    b[0] = OP_LONG_BINPUT;
-    for (int i = 0; i < 4; i++)
-        b[1 + i] = (uint8_t)(idx >> (8 * i));
-    return out_write(e, b, 5);
-}
 
 int enc_note_recursed(encoder *e, const brine_value *node) {
     if (!e->record_popped || !node) return 0;
@@ -202,50 +200,6 @@ int enc_note_recursed(encoder *e, const brine_value *node) {
         v->items[v->n++] = (epopped){item, where};
     }
     return 0;
-}
-
-int enc_memoize(encoder *e, const brine_value *node) {
-    uint64_t idx = e->memo_len;
-    if (node) {
-        uint64_t *slot = ptrmap_put(&e->memo, node, NULL);
-        if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
-        /* PyMemoTable_Set on a key already present replaces its index with
-         * the table size without growing the table. */
-        if (!*slot) e->memo_len++;
-        *slot = idx + 1;
-        if (node->spare != ENC_FRESH) e->memo_gen++;
-    } else {
-        e->memo_len++;
-    }
-    return write_put(e, idx);
-}
-
-int enc_write_get(encoder *e, uint64_t idx) {
-    uint8_t b[32];
-    if (e->proto == 0) {
-        b[0] = OP_GET;
-        size_t n = 1;
-        char digits[24];
-        size_t nd = 0;
-        do
-            digits[nd++] = (char)('0' + idx % 10);
-        while ((idx /= 10) != 0);
-        while (nd)
-            b[n++] = (uint8_t)digits[--nd];
-        b[n++] = '\n';
-        return out_write(e, b, n);
-    }
-    if (idx < 256) {
-        b[0] = OP_BINGET;
-        b[1] = (uint8_t)idx;
-        return out_write(e, b, 2);
-    }
-    if (idx > 0xffffffffu)
-        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINGET");
-    b[0] = OP_LONG_BINGET;
-    for (int i = 0; i < 4; i++)
-        b[1 + i] = (uint8_t)(idx >> (8 * i));
-    return out_write(e, b, 5);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -496,7 +450,6 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.popped = popped;
     e.copies = copies;
     e.record_popped = record;
-    ptrmap_init(&e.memo, &e.alloc);
     ptrmap_init(&e.active, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
     ptrmap_init(&e.twin_of, &e.alloc);
@@ -508,6 +461,8 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
         rc = out_write(&e, header, 2);
     }
     e.framing = proto >= 4;
+    e.lim = 0; /* the PROTO header was written unframed */
+    if (rc == 0) rc = enc_memo_init(&e);
     if (rc == 0) rc = enc_plan_discarded(&e);
     if (rc == 0) rc = enc_push(&e, EF_ROOT, NULL) ? run(&e) : -1;
     if (rc == 0) {
@@ -518,7 +473,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     size_t where = (size_t)e.written + e.len;
     if (e.buf) e.alloc.free(e.alloc.ctx, e.buf, e.cap);
     if (e.stack) e.alloc.free(e.alloc.ctx, e.stack, e.stack_cap * sizeof *e.stack);
-    ptrmap_free(&e.memo);
+    enc_memo_free(&e);
     ptrmap_free(&e.active);
     ptrmap_free(&e.setter_of);
     ptrmap_free(&e.twin_of);

@@ -15,7 +15,8 @@
  * made in the encoder's own arena when something may refer to them twice.
  *
  * Layout:
- *   encode.c            options, driver loop, output buffer and framing, memo
+ *   encode.c            options, driver loop, output buffer and framing
+ *   encode_memo.c       the memo: node -> memo index, PUT and GET
  *   encode_atoms.c      None, bool, int, float, str, bytes, bytearray,
  *                       pickle buffers, persistent ids at protocol 0
  *   encode_containers.c tuple, list, dict, set, frozenset and the batching
@@ -36,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "ptrmap.h"
@@ -221,6 +223,25 @@ typedef struct epopvec {
     size_t n, cap;
 } epopvec;
 
+/* The memo's array for one arena chunk (encode_memo.c). */
+typedef struct ememo_chunk {
+    uintptr_t lo, hi; /* the chunk's bytes */
+    uint32_t *idx;    /* per node (address - lo) >> EMEMO_SHIFT; NULL until one is memoized */
+} ememo_chunk;
+
+enum {
+    EMEMO_SHIFT = 5,  /* log2 of the node size: one entry per 32 bytes */
+    EMEMO_HINTS = 64, /* chunk guesses, by 2 MB of address */
+};
+
+typedef struct ememo {
+    ememo_chunk *chunks; /* sorted by address */
+    size_t n, cap;
+    size_t hint[EMEMO_HINTS];        /* a place in chunks to try first */
+    const void *seen_doc, *seen_enc; /* newest chunk of each arena already added */
+    ptrmap other;                    /* nodes outside the chunks, indices past 32 bits */
+} ememo;
+
 typedef struct encoder {
     const brine_doc *doc;
     const brine_encode_options *opts;
@@ -232,12 +253,15 @@ typedef struct encoder {
     void *ctx;
     uint8_t *buf;
     size_t len, cap;
+    /* out_reserve writes in place while len + n < lim (<= cap): 0 while a
+     * frame has to be opened first or unframed output handed on. */
+    size_t lim;
     int framing;        /* protocol >= 4, after PROTO */
     size_t frame_start; /* offset of the open frame's header, or SIZE_MAX */
     uint64_t written;   /* bytes handed to the callback */
 
-    /* memo (encode.c): node -> index + 1 */
-    ptrmap memo;
+    /* memo (encode_memo.c) */
+    ememo memo;
     uint64_t memo_len;
     /* recursion guard (encode.c): memo_gen counts the memo_puts of objects
      * that can be fetched again (not ENC_FRESH); active maps a node being
@@ -322,24 +346,99 @@ int enc_match_twins(encoder *e, const ptrmap *twins, const ptrmap *stwins, const
 
 /* Records the first failure; always returns -1. msg is static or NULL. */
 int enc_fail(encoder *e, brine_code code, const char *msg);
+/* Writes op, '-' when neg, x in decimal and a newline (the protocol 0
+ * forms of INT, PUT and GET). */
+int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x);
 
+/* out_reserve when the fast path cannot: opens a frame, hands on unframed
+ * output, grows the buffer. */
+uint8_t *out_reserve_slow(encoder *e, size_t n);
+/* Room for n bytes at the end of the output, for writing in place; the
+ * bytes count as written. NULL after a failure. Inline: every opcode goes
+ * through it. */
+static inline uint8_t *out_reserve(encoder *e, size_t n) {
+    if (e->len + n < e->lim) {
+        uint8_t *p = e->buf + e->len;
+        e->len += n;
+        return p;
+    }
+    return out_reserve_slow(e, n);
+}
 /* _Pickler_Write: appends to the output, opening a frame when framing and
  * no frame is open. */
-int out_write(encoder *e, const void *p, size_t n);
-int out_byte(encoder *e, uint8_t c);
-/* Room for n bytes at the end of the output, for writing in place; the
- * bytes count as written. NULL after a failure. */
-uint8_t *out_reserve(encoder *e, size_t n);
+static inline int out_write(encoder *e, const void *p, size_t n) {
+    uint8_t *dst = out_reserve(e, n);
+    if (!dst) return -1;
+    if (n) memcpy(dst, p, n);
+    return 0;
+}
+static inline int out_byte(encoder *e, uint8_t c) {
+    uint8_t *dst = out_reserve(e, 1);
+    if (!dst) return -1;
+    *dst = c;
+    return 0;
+}
 /* _Pickler_write_bytes: a header and a payload; payloads of 64 KiB and more
  * bypass framing. */
 int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen);
-/* _Pickler_OpcodeBoundary, called where save() starts. */
-int out_boundary(encoder *e);
+/* Commits the open frame and hands it on (out_boundary's slow path). */
+int out_end_frame(encoder *e);
+/* _Pickler_OpcodeBoundary, called where save() starts: a frame that holds
+ * ENC_FRAME_TARGET bytes is closed. frame_start is SIZE_MAX whenever no
+ * frame is open, so always when not framing. */
+static inline int out_boundary(encoder *e) {
+    if (e->frame_start == SIZE_MAX || e->len - e->frame_start < ENC_FRAME_HEADER + ENC_FRAME_TARGET)
+        return 0;
+    return out_end_frame(e);
+}
 
-/* memo_put for node (NULL: a fresh object that takes an index). */
-int enc_memoize(encoder *e, const brine_value *node);
+/* Sets up the memo (the document's chunks); 0, or -1 (encoder error set). */
+int enc_memo_init(encoder *e);
+/* Frees the memo's memory. */
+void enc_memo_free(encoder *e);
+
+/* Entry values: memo index + 1; 0 = absent, EMEMO_ELSEWHERE = in `other`. */
+#define EMEMO_ELSEWHERE UINT32_MAX
+
+/* Which hint an address uses: one per 2 MB, so that lookups alternating
+ * between a few places (the keys made early, the record being written)
+ * each find their chunk at once. */
+static inline size_t enc_memo_hint(uintptr_t a) {
+    return (a >> 21) & (EMEMO_HINTS - 1);
+}
+/* The memo entry of node when its chunk is the hinted one and has an
+ * array, else NULL (the slow paths then find out). chunks[0] always
+ * exists, so that the hint can be read before anything was added. */
+static inline uint32_t *enc_memo_entry_fast(encoder *e, const brine_value *node) {
+    uintptr_t a = (uintptr_t)node;
+    const ememo_chunk *c = &e->memo.chunks[e->memo.hint[enc_memo_hint(a)]];
+    if (a - c->lo >= c->hi - c->lo || !c->idx) return NULL;
+    return &c->idx[(a - c->lo) >> EMEMO_SHIFT];
+}
+int64_t enc_memo_index_slow(encoder *e, const brine_value *node);
+int enc_memoize_slow(encoder *e, const brine_value *node);
+/* memo_put's opcode for index idx (the put itself is done). */
+int enc_write_put(encoder *e, uint64_t idx);
 /* The memo index of node, or -1 when it is not memoized. */
-int64_t enc_memo_index(const encoder *e, const brine_value *node);
+static inline int64_t enc_memo_index(encoder *e, const brine_value *node) {
+    const uint32_t *entry = enc_memo_entry_fast(e, node);
+    if (entry && *entry != EMEMO_ELSEWHERE) return (int64_t)*entry - 1;
+    return enc_memo_index_slow(e, node);
+}
+/* memo_put for node (NULL: a fresh object that takes an index). */
+static inline int enc_memoize(encoder *e, const brine_value *node) {
+    uint64_t idx = e->memo_len;
+    uint32_t *entry = node ? enc_memo_entry_fast(e, node) : NULL;
+    if (!entry || *entry == EMEMO_ELSEWHERE || idx + 1 >= EMEMO_ELSEWHERE)
+        return enc_memoize_slow(e, node);
+    /* PyMemoTable_Set on a key already present replaces its index with
+     * the table size without growing the table. */
+    if (!*entry) e->memo_len++;
+    *entry = (uint32_t)(idx + 1);
+    if (node->spare != ENC_FRESH) e->memo_gen++;
+    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
+    return enc_write_put(e, idx);
+}
 
 /* Records the persistent id items of the tuple or frozenset node, whose
  * outer copy is being popped, when the pass records them (encoder.popped).

@@ -30,21 +30,6 @@ int enc_save_bool(encoder *e, const brine_value *v) {
     return out_write(e, v->u.boolean ? "I01\n" : "I00\n", 4);
 }
 
-/* Decimal text of an int without sign limit checks (fits in int64). */
-static size_t i64_text(int64_t x, char *out) {
-    char tmp[24];
-    size_t n = 0;
-    uint64_t m = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
-    do
-        tmp[n++] = (char)('0' + m % 10);
-    while ((m /= 10) != 0);
-    size_t o = 0;
-    if (x < 0) out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    return o;
-}
-
 /* repr(int) of any size, with CPython's 4300-digit limit. Returns the text
  * in memory from the encoder's allocator (freed by the caller with *cap),
  * or NULL after enc_fail. */
@@ -74,10 +59,8 @@ int enc_save_int(encoder *e, const brine_value *v) {
     if (!(v->flags & VF_BIG) && v->u.i >= INT32_MIN && v->u.i <= INT32_MAX) {
         uint8_t b[32];
         if (e->proto == 0) {
-            b[0] = OP_INT;
-            size_t n = 1 + i64_text(v->u.i, (char *)b + 1);
-            b[n++] = '\n';
-            return out_write(e, b, n);
+            int64_t x = v->u.i;
+            return enc_write_decimal_line(e, OP_INT, x < 0, x < 0 ? 0 - (uint64_t)x : (uint64_t)x);
         }
         uint32_t u = (uint32_t)v->u.i;
         put_le(b + 1, u, 4);
@@ -126,16 +109,31 @@ int enc_save_int(encoder *e, const brine_value *v) {
 int enc_save_float_bits(encoder *e, uint64_t bits) {
     if (e->proto >= 1) {
         /* PyFloat_Pack8 copies the IEEE bits, NaN payloads included. */
-        uint8_t b[9];
+        uint8_t *b = out_reserve(e, 9);
+        if (!b) return -1;
         b[0] = OP_BINFLOAT;
-        for (int i = 0; i < 8; i++)
-            b[1 + i] = (uint8_t)(bits >> (56 - 8 * i));
-        return out_write(e, b, 9);
+        /* Spelled out: compilers merge these into one byte-swapped store. */
+        b[1] = (uint8_t)(bits >> 56);
+        b[2] = (uint8_t)(bits >> 48);
+        b[3] = (uint8_t)(bits >> 40);
+        b[4] = (uint8_t)(bits >> 32);
+        b[5] = (uint8_t)(bits >> 24);
+        b[6] = (uint8_t)(bits >> 16);
+        b[7] = (uint8_t)(bits >> 8);
+        b[8] = (uint8_t)bits;
+        return 0;
     }
     char text[PYFLOAT_REPR_MAX];
     size_t n = pyfloat_repr(pyfloat_from_bits(bits), text);
     if (out_byte(e, OP_FLOAT) < 0 || out_write(e, text, n) < 0) return -1;
     return out_byte(e, '\n');
+}
+
+/* A byte raw-unicode-escape (as the pickler uses it) writes as is:
+ * printable ASCII but the backslash. Every byte of a longer code point is
+ * >= 0x80, so runs of the others never split one. */
+static int plain_ascii(uint8_t c) {
+    return c >= 0x20 && c < 0x80 && c != '\\';
 }
 
 /* Protocol 0 UNICODE: raw-unicode-escape, converted in slices that end on
@@ -144,14 +142,22 @@ static int write_raw_unicode_escape(encoder *e, const uint8_t *p, size_t n) {
     enum { SLICE = 4096 };
     size_t i = 0;
     while (i < n) {
-        size_t end = n - i > SLICE ? i + SLICE : n;
+        size_t end = n - i > SLICE ? i + SLICE : n, from_slice = i;
         while (end < n && (p[end] & 0xC0) == 0x80)
             end++;
         uint8_t *out = out_reserve(e, 10 * (end - i));
         if (!out) return -1;
-        size_t used = pt_raw_unicode_escape_encode(p + i, end - i, out);
-        e->len -= 10 * (end - i) - used; /* give back what the slice did not use */
-        i = end;
+        size_t used = 0;
+        while (i < end) {
+            /* Plain bytes are copied here, the runs between them escaped. */
+            while (i < end && plain_ascii(p[i]))
+                out[used++] = p[i++];
+            size_t from = i;
+            while (i < end && !plain_ascii(p[i]))
+                i++;
+            used += pt_raw_unicode_escape_encode(p + from, i - from, out + used);
+        }
+        e->len -= 10 * (end - from_slice) - used; /* give back what the slice did not use */
     }
     return 0;
 }

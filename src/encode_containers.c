@@ -70,30 +70,24 @@ static int open_group(encoder *e, eframe *f) {
 int enc_batch_step(encoder *e, size_t fi) {
     for (;;) {
         eframe *f = &e->stack[fi];
-        /* The memo slots of the items a few steps ahead (ptrmap_prefetch):
-         * all of the first ones when a group opens, then one unit ahead at
-         * each step, so that their cache misses overlap. */
-        enum { AHEAD = 4 };
         if (!f->b.in_group) {
             int r = open_group(e, f);
             if (r <= 0) return r;
-            for (size_t i = f->b.pos; i < f->b.pos + AHEAD && i < f->b.gend; i++) {
-                ptrmap_prefetch(&e->memo, unit_node(f, i, 0));
-                if (f->width == 2) ptrmap_prefetch(&e->memo, unit_node(f, i, 1));
-            }
         }
-        while (f->b.pos < f->b.gend) {
-            if (!f->b.half && f->b.pos + AHEAD < f->b.gend) {
-                ptrmap_prefetch(&e->memo, unit_node(f, f->b.pos + AHEAD, 0));
-                if (f->width == 2) ptrmap_prefetch(&e->memo, unit_node(f, f->b.pos + AHEAD, 1));
-            }
-            const brine_value *node = unit_node(f, f->b.pos, f->b.half);
-            if (f->width == 2 && !f->b.half) {
-                f->b.half = 1;
+        /* Locals: enc_save may write anywhere as far as the compiler
+         * knows, so fields would be read back at every unit. */
+        size_t pos = f->b.pos, gend = f->b.gend;
+        int half = f->b.half, pairs = f->width == 2;
+        while (pos < gend) {
+            const brine_value *node = unit_node(f, pos, half);
+            if (pairs && !half) {
+                half = 1;
             } else {
-                f->b.half = 0;
-                f->b.pos++;
+                half = 0;
+                pos++;
             }
+            f->b.pos = pos;
+            f->b.half = (uint8_t)half;
             int r = enc_save(e, node);
             if (r) return r; /* a pushed child invalidates f; resume later */
         }

@@ -28,15 +28,6 @@ static size_t slot_of(const void *key, size_t mask) {
     return (size_t)x & mask;
 }
 
-void ptrmap_prefetch(const ptrmap *m, const void *key) {
-#if defined(__GNUC__) || defined(__clang__)
-    if (m->slots) __builtin_prefetch(&m->slots[slot_of(key, m->mask)]);
-#else
-    (void)m;
-    (void)key;
-#endif
-}
-
 uint64_t *ptrmap_get(const ptrmap *m, const void *key) {
     if (!m->slots) return NULL;
     for (size_t i = slot_of(key, m->mask);; i = (i + 1) & m->mask) {

@@ -32,11 +32,6 @@ void ptrmap_free(ptrmap *m);
  * next insertion or removal. */
 uint64_t *ptrmap_get(const ptrmap *m, const void *key);
 
-/* A hint that key will be looked up soon: starts fetching the slot where
- * its probe begins, so that lookups of a large map overlap their cache
- * misses instead of waiting for each in turn. */
-void ptrmap_prefetch(const ptrmap *m, const void *key);
-
 /* The value slot for key, inserting it with *inserted = 1 and value 0 when
  * absent. NULL when allocation fails. */
 uint64_t *ptrmap_put(ptrmap *m, const void *key, int *inserted);
