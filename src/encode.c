@@ -189,13 +189,9 @@ int enc_note_recursed(encoder *e, const brine_value *node) {
         const brine_value *item = graph_slot(node, i);
         if (item->kind != BRINE_PERSID) continue;
         if (v->n == v->cap) {
-            size_t cap = v->cap ? 2 * v->cap : 16;
-            epopped *t = v->items ? e->alloc.realloc(e->alloc.ctx, v->items, v->cap * sizeof *t,
-                                                     cap * sizeof *t)
-                                  : e->alloc.malloc(e->alloc.ctx, cap * sizeof *t);
-            if (!t) return enc_fail(e, BRINE_E_NOMEM, NULL);
+            epopped *t = enc_grow(e, v->items, &v->cap, sizeof *t, 16);
+            if (!t) return -1;
             v->items = t;
-            v->cap = cap;
         }
         v->items[v->n++] = (epopped){item, where};
     }
@@ -263,15 +259,28 @@ static void enc_pop(encoder *e) {
     enc_leave(e, &e->stack[--e->sp]);
 }
 
+void *enc_grow(encoder *e, void *items, size_t *cap, size_t size, size_t first) {
+    size_t n = *cap ? *cap : first;
+    if (*cap && n > SIZE_MAX / 2 / size) {
+        enc_fail(e, BRINE_E_NOMEM, NULL);
+        return NULL;
+    }
+    if (*cap) n *= 2;
+    void *t = items ? e->alloc.realloc(e->alloc.ctx, items, *cap * size, n * size)
+                    : e->alloc.malloc(e->alloc.ctx, n * size);
+    if (!t) {
+        enc_fail(e, BRINE_E_NOMEM, NULL);
+        return NULL;
+    }
+    *cap = n;
+    return t;
+}
+
 int enc_stack_push(encoder *e, enode_stack *s, const brine_value *v) {
     if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        const brine_value **t =
-            s->items ? e->alloc.realloc(e->alloc.ctx, s->items, s->cap * sizeof *t, cap * sizeof *t)
-                     : e->alloc.malloc(e->alloc.ctx, cap * sizeof *t);
-        if (!t) return enc_fail(e, BRINE_E_NOMEM, NULL);
+        const brine_value **t = enc_grow(e, s->items, &s->cap, sizeof *t, 64);
+        if (!t) return -1;
         s->items = t;
-        s->cap = cap;
     }
     s->items[s->n++] = v;
     return 0;

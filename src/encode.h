@@ -458,6 +458,12 @@ int enc_enter(encoder *e, eframe *f);
 /* Leaves the recursion guard (undoes enc_enter for frame f). */
 void enc_leave(encoder *e, eframe *f);
 
+/* Doubles the capacity of items, an array of *cap elements of `size` bytes
+ * (NULL with *cap 0: it gets `first`), in the encoder's allocator. The
+ * array, moved or not, with *cap updated; NULL when out of memory (encoder
+ * error set), items and *cap then unchanged. */
+void *enc_grow(encoder *e, void *items, size_t *cap, size_t size, size_t first);
+
 /* A growable stack of nodes for the graph walks (mark, walk, save_order),
  * in the encoder's allocator. Starts empty ({0}). */
 typedef struct enode_stack {

@@ -21,19 +21,13 @@
 
 _Static_assert(sizeof(brine_value) >= (1u << EMEMO_SHIFT), "nodes must not share a memo entry");
 
-#define MEMO_ELSEWHERE EMEMO_ELSEWHERE
-
 /* Inserts the chunk [lo, hi), keeping the array sorted. 0, or -1. */
 static int add_chunk(encoder *e, uintptr_t lo, uintptr_t hi) {
     ememo *m = &e->memo;
     if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 32;
-        ememo_chunk *c = m->chunks ? e->alloc.realloc(e->alloc.ctx, m->chunks, m->cap * sizeof *c,
-                                                      cap * sizeof *c)
-                                   : e->alloc.malloc(e->alloc.ctx, cap * sizeof *c);
-        if (!c) return enc_fail(e, BRINE_E_NOMEM, NULL);
+        ememo_chunk *c = enc_grow(e, m->chunks, &m->cap, sizeof *c, 32);
+        if (!c) return -1;
         m->chunks = c;
-        m->cap = cap;
     }
     size_t i = m->n;
     while (i > 0 && m->chunks[i - 1].lo > lo) {
@@ -107,7 +101,7 @@ int64_t enc_memo_index_slow(encoder *e, const brine_value *node) {
     if (c) {
         if (!c->idx) return -1;
         uint32_t v = c->idx[(a - c->lo) >> EMEMO_SHIFT];
-        if (v != MEMO_ELSEWHERE) return (int64_t)v - 1;
+        if (v != EMEMO_ELSEWHERE) return (int64_t)v - 1;
     }
     if (!e->memo.other.n) return -1;
     const uint64_t *slot = ptrmap_get(&e->memo.other, node);
@@ -141,24 +135,31 @@ static uint32_t *chunk_entry(encoder *e, const brine_value *node, int *rc) {
     return &c->idx[(a - c->lo) >> EMEMO_SHIFT];
 }
 
-/* PUT / BINPUT / LONG_BINPUT / MEMOIZE with the index memo_put uses. */
-int enc_write_put(encoder *e, uint64_t idx) {
-    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
-    if (e->proto >= 1 && idx < 256) {
+/* A memo opcode for index idx: its 1-byte form (BINPUT, BINGET) below 256
+ * from protocol 1, its 4-byte form (LONG_) up to 2^32 - 1, its protocol 0
+ * text form (PUT, GET) in decimal. too_large is the error beyond that. */
+static inline int write_memo_op(encoder *e, uint64_t idx, uint8_t text_op, uint8_t op1, uint8_t op4,
+                                const char *too_large) {
+    if (e->proto == 0) return enc_write_decimal_line(e, text_op, 0, idx);
+    if (idx < 256) {
         uint8_t *p = out_reserve(e, 2);
         if (!p) return -1;
-        p[0] = OP_BINPUT;
+        p[0] = op1;
         p[1] = (uint8_t)idx;
         return 0;
     }
-    if (e->proto == 0) return enc_write_decimal_line(e, OP_PUT, 0, idx);
-    uint8_t b[5];
-    if (idx > 0xffffffffu)
-        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINPUT");
-    b[0] = OP_LONG_BINPUT;
+    if (idx > 0xffffffffu) return enc_fail(e, BRINE_E_PICKLING, too_large);
+    uint8_t b[5] = {op4};
     for (int i = 0; i < 4; i++)
         b[1 + i] = (uint8_t)(idx >> (8 * i));
     return out_write(e, b, 5);
+}
+
+/* PUT / BINPUT / LONG_BINPUT / MEMOIZE with the index memo_put uses. */
+int enc_write_put(encoder *e, uint64_t idx) {
+    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
+    return write_memo_op(e, idx, OP_PUT, OP_BINPUT, OP_LONG_BINPUT,
+                         "memo id too large for LONG_BINPUT");
 }
 
 int enc_memoize_slow(encoder *e, const brine_value *node) {
@@ -167,7 +168,7 @@ int enc_memoize_slow(encoder *e, const brine_value *node) {
         int rc = 0;
         uint32_t *entry = chunk_entry(e, node, &rc);
         if (rc < 0) return -1;
-        if (entry && *entry != MEMO_ELSEWHERE && idx + 1 < MEMO_ELSEWHERE) {
+        if (entry && *entry != EMEMO_ELSEWHERE && idx + 1 < EMEMO_ELSEWHERE) {
             /* PyMemoTable_Set on a key already present replaces its index
              * with the table size without growing the table. */
             if (!*entry) e->memo_len++;
@@ -177,8 +178,8 @@ int enc_memoize_slow(encoder *e, const brine_value *node) {
             uint64_t *slot = ptrmap_put(&e->memo.other, node, NULL);
             if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
             if (entry) {
-                if (*entry != MEMO_ELSEWHERE) *slot = *entry;
-                *entry = MEMO_ELSEWHERE;
+                if (*entry != EMEMO_ELSEWHERE) *slot = *entry;
+                *entry = EMEMO_ELSEWHERE;
             }
             if (!*slot) e->memo_len++;
             *slot = idx + 1;
@@ -191,19 +192,6 @@ int enc_memoize_slow(encoder *e, const brine_value *node) {
 }
 
 int enc_write_get(encoder *e, uint64_t idx) {
-    if (e->proto >= 1 && idx < 256) {
-        uint8_t *p = out_reserve(e, 2);
-        if (!p) return -1;
-        p[0] = OP_BINGET;
-        p[1] = (uint8_t)idx;
-        return 0;
-    }
-    if (e->proto == 0) return enc_write_decimal_line(e, OP_GET, 0, idx);
-    uint8_t b[5];
-    if (idx > 0xffffffffu)
-        return enc_fail(e, BRINE_E_PICKLING, "memo id too large for LONG_BINGET");
-    b[0] = OP_LONG_BINGET;
-    for (int i = 0; i < 4; i++)
-        b[1 + i] = (uint8_t)(idx >> (8 * i));
-    return out_write(e, b, 5);
+    return write_memo_op(e, idx, OP_GET, OP_BINGET, OP_LONG_BINGET,
+                         "memo id too large for LONG_BINGET");
 }
