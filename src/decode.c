@@ -438,15 +438,112 @@ static brine_value *stop(decoder *d) {
     return dec_pop(d, &v) < 0 ? NULL : v;
 }
 
-/* Runs opcodes until STOP. Returns the value STOP pops, or NULL. With GCC
- * and clang each opcode jumps straight to the next one's handler, which
- * lets the branch predictor learn the opcode sequences pickles repeat;
- * elsewhere it is a plain switch. */
-static brine_value *run(decoder *d) {
-    const uint8_t *p;
+#if defined(__GNUC__) || defined(__clang__)
+#define DEC_LIKELY(x) __builtin_expect(!!(x), 1)
+/* Opcodes that run() executes itself, on its local copy of the reader and
+ * stack state, when nothing unusual happens. Anything unusual (data past
+ * the buffer, a full stack, a missing memo entry, a limit) goes to the
+ * general handler of the same opcode, which starts again from the opcode
+ * and decides as CPython does; so a fast handler changes nothing before it
+ * knows it succeeds. */
+#define FAST_OPCODES(X)                                                                            \
+    X(0x28, MARK)                                                                                  \
+    X(0x47, BINFLOAT)                                                                              \
+    X(0x4a, BININT)                                                                                \
+    X(0x4b, BININT1)                                                                               \
+    X(0x4d, BININT2)                                                                               \
+    X(0x4e, NONE)                                                                                  \
+    X(0x88, NEWTRUE)                                                                               \
+    X(0x89, NEWFALSE)                                                                              \
+    X(0x68, BINGET)                                                                                \
+    X(0x6a, LONG_BINGET)                                                                           \
+    X(0x71, BINPUT)                                                                                \
+    X(0x72, LONG_BINPUT)                                                                           \
+    X(0x94, MEMOIZE)                                                                               \
+    X(0x7d, EMPTY_DICT)                                                                            \
+    X(0x75, SETITEMS)                                                                              \
+    X(0x73, SETITEM)                                                                               \
+    X(0x67, GET)                                                                                   \
+    X(0x70, PUT)                                                                                   \
+    X(0x85, TUPLE1)                                                                                \
+    X(0x86, TUPLE2)                                                                                \
+    X(0x87, TUPLE3)
+#endif
+
+/* Runs opcodes until STOP. Returns the value STOP pops, or NULL. GCC
+ * would merge every handler's dispatch into one shared indirect jump
+ * (which the branch predictor cannot learn), unless told not to. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-gcse", "no-crossjumping", "no-code-hoisting", "no-tree-slp-vectorize")))
+#endif
+static brine_value *
+run(decoder *d) {
     int rc = 0;
 #if defined(__GNUC__) || defined(__clang__)
-#define LABEL_OF(byte, name, stmt) [byte] = &&L_##name,
+    /* The reader's and the stack's state live in locals (registers) while
+     * the fast handlers run, and go back to `d` around every general
+     * handler (SAVE, LOAD). Each opcode jumps straight to the next one's
+     * handler, which lets the branch predictor learn the opcode sequences
+     * pickles repeat. */
+    const uint8_t *const data = d->r.data, *const end = data + d->r.len;
+    /* The reader (reader.h) is in one of two states. In a frame, the
+     * buffer holds the rest of the frame, [ip, lim): reads take from it
+     * and leave its start alone. Outside (the buffer empty), every read
+     * takes the next bytes of the file and makes them the buffer, so the
+     * buffer always ends at ip and starts where the last read did: lim is
+     * then the end of the input, and SAVE sets the start. */
+    const uint8_t *ip, *lim, *op = data;
+    int framed;
+    brine_value **stack, **sp, **stack_end;
+    size_t fence;
+    brine_doc *const doc = d->doc;
+    memo *const m = &d->memo;
+    const size_t max_memory = d->opts->max_memory, max_memo = d->opts->max_memo;
+    /* Before the first push there is no stack: an empty one stands in, so
+     * that the fast handlers find it full and the general ones make it. */
+    static brine_value *no_stack[1];
+#define LOAD()                                                                                     \
+    (ip = data + d->r.buf_idx, framed = d->r.buf_idx < d->r.file_pos,                              \
+     lim = framed ? data + d->r.file_pos : end, stack = d->stack ? d->stack : no_stack,            \
+     sp = stack + d->sp, stack_end = d->stack ? stack + d->stack_cap : no_stack, fence = d->fence)
+#define DEPTH() ((size_t)(sp - stack))
+    /* Outside frames, the last read was the opcode's: SAVE is only used
+     * where that is so (or where the decoding ends with an error). */
+#define SAVE()                                                                                     \
+    do {                                                                                           \
+        d->r.buf_idx = (size_t)(ip - data);                                                        \
+        if (!framed) {                                                                             \
+            d->r.file_pos = d->r.buf_idx;                                                          \
+            d->r.buf_start = (size_t)(op - data);                                                  \
+        }                                                                                          \
+        d->sp = DEPTH();                                                                           \
+        d->op_offset = (size_t)(op - data);                                                        \
+    } while (0)
+    /* read(n) of reader.h for a constant n <= 8, in two steps so that a
+     * handler can look at the argument before it commits to the opcode:
+     * PEEK finds the n bytes before lim (else the general handler runs,
+     * and decides what a read past a frame's end does); CONSUME reads
+     * them. */
+#define PEEK(n, q, name)                                                                           \
+    do {                                                                                           \
+        if (DEC_LIKELY(lim - ip >= (ptrdiff_t)(n)))                                                \
+            q = ip;                                                                                \
+        else                                                                                       \
+            goto S_##name;                                                                         \
+    } while (0)
+#define CONSUME(n) (ip += (n))
+    /* A failed allocation, as the general handler reports it. */
+#define NOMEM()                                                                                    \
+    do {                                                                                           \
+        SAVE();                                                                                    \
+        dec_nomem(d);                                                                              \
+        return NULL;                                                                               \
+    } while (0)
+    /* The push of a fast handler: room is checked before anything is made. */
+#define NEED_ROOM(name)                                                                            \
+    if (sp == stack_end) goto S_##name
+#define FAST_LABEL(byte, name)       [byte] = &&F_##name,
+#define SLOW_LABEL(byte, name, stmt) [byte] = &&S_##name,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
 #if defined(__clang__)
@@ -454,34 +551,284 @@ static brine_value *run(decoder *d) {
 #else
 #pragma GCC diagnostic ignored "-Woverride-init"
 #endif
-    static const void *const labels[256] = {[0 ... 255] = &&L_BAD,
-                                            BRINE_OPCODES(LABEL_OF)[0x2e] = &&L_STOP};
+    static const void *const labels[256] = {
+        [0 ... 255] = &&L_BAD, BRINE_OPCODES(SLOW_LABEL) FAST_OPCODES(FAST_LABEL)[0x2e] = &&L_STOP};
 #define NEXT()                                                                                     \
     do {                                                                                           \
-        if (rc < 0 || !(p = fetch(d))) return NULL;                                                \
-        goto *labels[*p];                                                                          \
+        if (DEC_LIKELY(ip < lim)) {                                                                \
+            op = ip++;                                                                             \
+        } else if (framed && ip == lim && ip < end) {                                              \
+            /* The frame is used up: from here on the file is read. */                             \
+            framed = 0;                                                                            \
+            lim = end;                                                                             \
+            op = ip++;                                                                             \
+        } else {                                                                                   \
+            SAVE();                                                                                \
+            if (!(op = fetch(d))) return NULL;                                                     \
+            LOAD();                                                                                \
+        }                                                                                          \
+        goto *labels[*op];                                                                         \
     } while (0)
+    /* The general handlers: the state goes to `d` and comes back. */
 #define HANDLER(byte, name, stmt)                                                                  \
-    L_##name : stmt;                                                                               \
+    S_##name : SAVE();                                                                             \
+    stmt;                                                                                          \
+    if (rc < 0) return NULL;                                                                       \
+    LOAD();                                                                                        \
     NEXT();
+    LOAD();
     NEXT();
     BRINE_OPCODES(HANDLER)
+
+F_MARK:
+    if (d->nmarks == d->marks_cap || (d->opts->max_marks && d->nmarks >= d->opts->max_marks))
+        goto S_MARK;
+    fence = DEPTH();
+    d->marks[d->nmarks++] = fence;
+    d->fence = fence;
+    NEXT();
+F_BINFLOAT : {
+    const uint8_t *q;
+    NEED_ROOM(BINFLOAT);
+    PEEK(8, q, BINFLOAT);
+    CONSUME(8);
+    uint64_t bits;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&bits, q, 8);
+    bits = __builtin_bswap64(bits); /* BINFLOAT is big-endian */
+#else
+    bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits = (bits << 8) | q[i];
+#endif
+    brine_value *v = val_float_bits(doc, bits);
+    if (!v) NOMEM();
+    *sp++ = v;
+    NEXT();
+}
+#define FAST_INT(name, n, conv)                                                                    \
+    F_##name : {                                                                                   \
+        const uint8_t *q;                                                                          \
+        NEED_ROOM(name);                                                                           \
+        PEEK(n, q, name);                                                                          \
+        CONSUME(n);                                                                                \
+        brine_value *v = val_int64(doc, conv);                                                     \
+        if (!v) NOMEM();                                                                           \
+        *sp++ = v;                                                                                 \
+        NEXT();                                                                                    \
+    }
+    FAST_INT(BININT, 4, (int32_t)(uint32_t)dec_le(q, 4))
+    FAST_INT(BININT1, 1, (int64_t)q[0])
+    FAST_INT(BININT2, 2, (int64_t)dec_le(q, 2))
+#undef FAST_INT
+F_NONE:
+    NEED_ROOM(NONE);
+    *sp++ = &doc->none;
+    NEXT();
+F_NEWTRUE:
+    NEED_ROOM(NEWTRUE);
+    *sp++ = &doc->t;
+    NEXT();
+F_NEWFALSE:
+    NEED_ROOM(NEWFALSE);
+    *sp++ = &doc->f;
+    NEXT();
+#define FAST_GET(name, n)                                                                          \
+    F_##name : {                                                                                   \
+        const uint8_t *q;                                                                          \
+        NEED_ROOM(name);                                                                           \
+        PEEK(n, q, name);                                                                          \
+        uint64_t idx = dec_le(q, n);                                                               \
+        brine_value *v;                                                                            \
+        if (idx >= m->dense_cap || !m->pages[idx >> MEMO_PAGE_SHIFT] ||                            \
+            !(v = m->pages[idx >> MEMO_PAGE_SHIFT][idx & (MEMO_PAGE - 1)]))                        \
+            goto S_##name;                                                                         \
+        CONSUME(n);                                                                                \
+        *sp++ = v;                                                                                 \
+        NEXT();                                                                                    \
+    }
+    FAST_GET(BINGET, 1)
+    FAST_GET(LONG_BINGET, 4)
+#undef FAST_GET
+    /* memo_put's fast path, and memo_store's memory check made first: the
+     * fast path allocates nothing, so the check gives the same answer
+     * before the store as after it. */
+#define FAST_PUT(name, idx_expr, consume)                                                          \
+    do {                                                                                           \
+        uint64_t idx = (idx_expr);                                                                 \
+        brine_value **page;                                                                        \
+        if (DEPTH() <= fence || idx >= m->dense_cap || (max_memo && m->len >= max_memo) ||         \
+            (max_memory && m->bytes + d->scratch_bytes + doc->arena.bytes > max_memory) ||         \
+            !(page = m->pages[idx >> MEMO_PAGE_SHIFT]) || page[idx & (MEMO_PAGE - 1)])             \
+            goto S_##name;                                                                         \
+        consume;                                                                                   \
+        page[idx & (MEMO_PAGE - 1)] = sp[-1];                                                      \
+        m->len++;                                                                                  \
+        NEXT();                                                                                    \
+    } while (0)
+F_BINPUT : {
+    const uint8_t *q;
+    PEEK(1, q, BINPUT);
+    FAST_PUT(BINPUT, q[0], CONSUME(1));
+}
+F_LONG_BINPUT : {
+    const uint8_t *q;
+    PEEK(4, q, LONG_BINPUT);
+    FAST_PUT(LONG_BINPUT, dec_le(q, 4), CONSUME(4));
+}
+F_MEMOIZE:
+    FAST_PUT(MEMOIZE, m->len, (void)0);
+F_EMPTY_DICT : {
+    /* val_container, inline. */
+    NEED_ROOM(EMPTY_DICT);
+    brine_value *v = val_new(doc, BRINE_DICT);
+    if (!v) NOMEM();
+    bdict *t = arena_alloc(&doc->arena, sizeof *t);
+    if (!t) NOMEM();
+    memset(t, 0, sizeof *t);
+    v->u.set.d = t;
+    *sp++ = v;
+    NEXT();
+}
+#define FAST_TUPLE(name, count)                                                                    \
+    F_##name : {                                                                                   \
+        /* pop_tuple, inline. */                                                                   \
+        if (DEPTH() < (count) || DEPTH() - (count) < fence) goto S_##name;                         \
+        brine_value **items = arena_alloc(&doc->arena, (count) * sizeof *items);                   \
+        if (!items) NOMEM();                                                                       \
+        memcpy(items, sp - (count), (count) * sizeof *items);                                      \
+        brine_value *v = val_new(doc, BRINE_TUPLE);                                                \
+        if (!v) NOMEM();                                                                           \
+        v->u.tup.items = items;                                                                    \
+        v->u.tup.n = (count);                                                                      \
+        sp -= (count);                                                                             \
+        *sp++ = v;                                                                                 \
+        NEXT();                                                                                    \
+    }
+    FAST_TUPLE(TUPLE1, 1)
+    FAST_TUPLE(TUPLE2, 2)
+    FAST_TUPLE(TUPLE3, 3)
+#undef FAST_TUPLE
+    /* SETITEMS filling a new dict with keys the key shape predicts
+     * (decode.h): what do_setitems does then, without its calls. */
+F_SETITEMS : {
+    size_t nm = d->nmarks;
+    if (!nm) goto S_SETITEMS;
+    size_t x = d->marks[nm - 1], depth = DEPTH(), below = nm > 1 ? d->marks[nm - 2] : 0;
+    key_shape *ks = &d->shape;
+    if (x <= below || x >= depth || (depth - x) % 2 != 0) goto S_SETITEMS;
+    size_t k = (depth - x) / 2;
+    brine_value *target = stack[x - 1];
+    if (target->kind != BRINE_DICT || k > ks->n) goto S_SETITEMS;
+    bdict *t = target->u.set.d;
+    if (t->n != 0 || t->cap != 0) goto S_SETITEMS;
+    brine_value *const *kv = stack + x;
+    for (size_t i = 0; i < k; i++)
+        if (kv[2 * i] != ks->keys[i]) goto S_SETITEMS;
+    bentry *e = arena_alloc(&doc->arena, k * sizeof *e);
+    if (!e) goto S_SETITEMS;
+    for (size_t i = 0; i < k; i++) {
+        e[i].key = kv[2 * i];
+        e[i].value = kv[2 * i + 1];
+        e[i].hash = ks->hashes[i];
+    }
+    t->entries = e;
+    t->n = t->cap = (uint32_t)k;
+    ks->dict = target;
+    ks->pos = k;
+    d->nmarks = nm - 1;
+    d->fence = fence = below;
+    sp = stack + x;
+    NEXT();
+}
+F_SETITEM : {
+    /* SETITEM of a key the key shape predicts: dict_set_shaped's append. */
+    size_t depth = DEPTH();
+    if (depth < 3 || depth - 2 <= fence) goto S_SETITEM;
+    brine_value *target = sp[-3], *key = sp[-2];
+    if (target->kind != BRINE_DICT) goto S_SETITEM;
+    bdict *t = target->u.set.d;
+    key_shape *ks = &d->shape;
+    size_t pos = t->n == 0 ? 0 : ks->pos;
+    if ((t->n != 0 && ks->dict != target) || t->n != pos || pos >= ks->n || key != ks->keys[pos])
+        goto S_SETITEM;
+    if (t->n == t->cap) {
+        if (t->cap != 0) goto S_SETITEM;
+        bentry *e = arena_alloc(&doc->arena, ks->n * sizeof *e); /* as dict_set_shaped */
+        if (!e) goto S_SETITEM;
+        t->entries = e;
+        t->cap = (uint32_t)ks->n;
+    }
+    bentry *e = &t->entries[t->n++];
+    e->key = key;
+    e->value = sp[-1];
+    e->hash = ks->hashes[pos];
+    ks->dict = target;
+    ks->pos = pos + 1;
+    sp -= 2;
+    NEXT();
+}
+/* GET and PUT as the pickler writes them, outside frames (where the
+ * line read is the file's next line): 1 to 18 digits and a newline,
+ * memo_index_text's fast case. */
+#define TEXT_INDEX(name, idx, nl)                                                                  \
+    do {                                                                                           \
+        if (framed) goto S_##name;                                                                 \
+        size_t avail_ = (size_t)(end - ip), k_ = 0;                                                \
+        idx = 0;                                                                                   \
+        while (k_ < avail_ && k_ < 19 && ip[k_] >= '0' && ip[k_] <= '9')                           \
+            idx = idx * 10 + (uint64_t)(ip[k_++] - '0');                                           \
+        if (k_ == 0 || k_ > 18 || k_ == avail_ || ip[k_] != '\n') goto S_##name;                   \
+        nl = ip + k_;                                                                              \
+    } while (0)
+F_GET : {
+    uint64_t idx;
+    const uint8_t *nl;
+    NEED_ROOM(GET);
+    TEXT_INDEX(GET, idx, nl);
+    brine_value *v;
+    if (idx >= m->dense_cap || !m->pages[idx >> MEMO_PAGE_SHIFT] ||
+        !(v = m->pages[idx >> MEMO_PAGE_SHIFT][idx & (MEMO_PAGE - 1)]))
+        goto S_GET;
+    ip = nl + 1;
+    *sp++ = v;
+    NEXT();
+}
+F_PUT : {
+    uint64_t idx0;
+    const uint8_t *nl;
+    TEXT_INDEX(PUT, idx0, nl);
+    FAST_PUT(PUT, idx0, ip = nl + 1);
+}
+#undef TEXT_INDEX
+#undef FAST_PUT
 L_STOP:
+    SAVE();
     return stop(d);
 L_BAD:
+    SAVE();
     dec_fail(d, BRINE_E_BAD_OPCODE);
     return NULL;
 #pragma GCC diagnostic pop
 #undef HANDLER
 #undef NEXT
-#undef LABEL_OF
+#undef SLOW_LABEL
+#undef FAST_LABEL
+#undef NEED_ROOM
+#undef CONSUME
+#undef PEEK
+#undef NOMEM
+#undef SAVE
+#undef LOAD
+#undef DEPTH
 #else
 #define CASE(byte, name, stmt)                                                                     \
     case byte:                                                                                     \
         stmt;                                                                                      \
         break;
     for (;;) {
-        if (!(p = fetch(d))) return NULL;
+        const uint8_t *p = fetch(d);
+        if (!p) return NULL;
         switch (*p) {
             BRINE_OPCODES(CASE)
         case 0x2e: return stop(d);
@@ -507,7 +854,9 @@ static int decode_doc(brine_doc *doc, const void *data, size_t len,
     memset(&d, 0, sizeof d);
     d.doc = doc;
     d.opts = opts;
-    reader_init(&d.r, data, len);
+    static const uint8_t no_data[1];
+    /* run() makes pointers from data: never NULL, even when len is 0. */
+    reader_init(&d.r, len ? data : no_data, len);
     memo_init(&d.memo, &doc->arena.alloc);
     d.encoding_is_bytes = opts->encoding && strcmp(opts->encoding, "bytes") == 0;
 

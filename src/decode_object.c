@@ -440,6 +440,9 @@ static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brin
         return code == BRINE_OK ? 0 : dec_fail(d, code);
     }
     if (s->pos < s->n && key == s->keys[s->pos]) {
+        /* Records repeat the whole shape: room for all of it at once, not
+         * 4 and then 8 entries (the arena cannot reuse the first block). */
+        if (t->cap == 0) (void)py_reserve(d->doc, dict, s->n);
         code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
         if (code != BRINE_OK) return dec_fail(d, code);
         s->pos++;
