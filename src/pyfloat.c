@@ -165,12 +165,16 @@ static int big_div_pow5(big *b, unsigned e) {
 }
 
 static unsigned bitlen64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+    return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
+#else
     unsigned n = 0;
     while (x) {
         n++;
         x >>= 1;
     }
     return n;
+#endif
 }
 
 static size_t big_bitlen(const big *b) {
@@ -643,6 +647,57 @@ static uint64_t round_to_bits(uint64_t r, int sticky, int e2, int *overflow) {
     return ((uint64_t)(ex - QMIN + 1) << MANT_BITS) | (m & MANT_MASK);
 }
 
+#if defined(__SIZEOF_INT128__)
+#define HAVE_U128 1
+__extension__ typedef unsigned __int128 u128;
+
+/* The double nearest to v * 10^e10 for 0 < v < 2^64 and |e10| <= 27, the
+ * literals repr writes (up to 17 digits, most of them past Clinger's
+ * limits), exactly with 128-bit integers: 5^|e10| < 2^63, so v * 5^e10
+ * fits in 128 bits, and v / 5^-e10 is one 128-by-64-bit division whose
+ * quotient has 63 or 64 bits (a 64th from the remainder when needed) and
+ * whose remainder is the sticky bit. */
+static uint64_t small_to_bits(uint64_t v, int e10, int *overflow) {
+    uint64_t r;
+    int e2, sticky;
+    if (e10 >= 0) {
+        /* v * 10^e10 = (v * 5^e10) * 2^e10: keep the product's top 64 bits. */
+        u128 p = (u128)v * pow5_u64[e10];
+        uint64_t hi = (uint64_t)(p >> 64), lo = (uint64_t)p;
+        if (hi) {
+            unsigned sh = 64 - bitlen64(hi);
+            r = sh ? (hi << sh) | (lo >> (64 - sh)) : hi;
+            sticky = (lo << sh) != 0;
+            e2 = e10 + 64 - (int)sh;
+        } else {
+            unsigned sh = 64 - bitlen64(lo);
+            r = lo << sh;
+            sticky = 0;
+            e2 = e10 - (int)sh;
+        }
+    } else {
+        /* v * 10^e10 = (v * 2^s / 5^f) * 2^(e10 - s), f = -e10: with
+         * 2^(P-1) <= 5^f < 2^P and 2^(L-1) <= v < 2^L, s = 63 + P - L puts
+         * the quotient in (2^62, 2^64). */
+        uint64_t den = pow5_u64[-e10];
+        unsigned s = 63 + bitlen64(den) - bitlen64(v);
+        u128 num = (u128)v << s;
+        r = (uint64_t)(num / den);
+        uint64_t rem = (uint64_t)(num - (u128)r * den);
+        e2 = e10 - (int)s;
+        if (!(r >> 63)) {
+            /* One more quotient bit: rem < 5^f < 2^63, so 2 * rem fits. */
+            rem <<= 1;
+            r = (r << 1) | (rem >= den);
+            if (rem >= den) rem -= den;
+            e2--;
+        }
+        sticky = rem != 0;
+    }
+    return round_to_bits(r, sticky, e2, overflow);
+}
+#endif
+
 /* The double nearest to v * 10^e10 (v < 2^64, 27 < |e10| <= 350), from
  * 5^e10 rounded down to 128 bits (see fp128_pow5): the product P = v * 5^e10
  * is then at most P * 2^-117 below the true value, so the rounding is P's
@@ -781,6 +836,37 @@ static double decimal_to_double(const char *s, const dec_literal *d, int *overfl
     return make_double(d->neg, round_to_bits(r, sticky, e2, overflow));
 }
 
+/* Scans the digits at s[i..n) into *v (v * 10 + digit each; it wraps
+ * past 19 significant digits, and is then not used) and returns the
+ * index after them. Eight at a time where the byte order allows: the
+ * literals repr writes have up to 17. */
+static size_t scan_digits(const char *s, size_t n, size_t i, uint64_t *v) {
+    uint64_t acc = *v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* All eight in '0'..'9': high nibble 3, and still 3 after adding 6
+         * (no byte carries into the next once the first test holds). */
+        if ((w & 0xF0F0F0F0F0F0F0F0u) != 0x3030303030303030u ||
+            ((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) != 0x3030303030303030u)
+            break;
+        /* Pairs, then quads, then the eight (s[i] is the low byte); no
+         * lane overflows into the next. */
+        w -= 0x3030303030303030u;
+        w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFu;
+        w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFu;
+        w = (w * 10000 + (w >> 32)) & 0xFFFFFFFFu;
+        acc = acc * 100000000 + w;
+        i += 8;
+    }
+#endif
+    for (; i < n && is_digit(s[i]); i++)
+        acc = acc * 10 + (uint64_t)(s[i] - '0');
+    *v = acc;
+    return i;
+}
+
 /* ASCII case-insensitive match of word at s[i..n). */
 static int match_word(const char *s, size_t n, size_t i, const char *word) {
     for (; *word; word++, i++) {
@@ -792,34 +878,43 @@ static int match_word(const char *s, size_t n, size_t i, const char *word) {
     return 1;
 }
 
-/* _PyOS_ascii_strtod on s[0..n) with no NUL inside: returns 0 when nothing
- * was parsed, else 1 with the value (infinity on overflow, flagged), and
- * the number of bytes used. */
+/* _PyOS_ascii_strtod on s[0..n): returns 0 when nothing was parsed, else
+ * 1 with the value (infinity on overflow, flagged), and the number of
+ * bytes used. A NUL, which ends CPython's C string, stops the parse here
+ * like any other byte no literal holds. */
 static int parse_prefix(const char *s, size_t n, double *out, size_t *end, int *overflow) {
     dec_literal d;
     size_t i = 0;
     *overflow = 0;
     d.neg = 0;
     if (i < n && (s[i] == '-' || s[i] == '+')) d.neg = s[i++] == '-';
+    /* The leading zeros are counted apart; v gathers the digits after
+     * them, exactly while there are at most 19. */
+    uint64_t v = 0;
     d.int_beg = i;
-    while (i < n && is_digit(s[i]))
+    while (i < n && s[i] == '0')
         i++;
+    size_t lead = i - d.int_beg, first_sig = i;
+    i = scan_digits(s, n, i, &v);
+    size_t int_sig = i - first_sig;
     d.int_len = i - d.int_beg;
     d.frac_beg = i;
     d.frac_len = 0;
     if (i < n && s[i] == '.') {
         d.frac_beg = ++i;
-        while (i < n && is_digit(s[i]))
-            i++;
+        if (!int_sig) {
+            while (i < n && s[i] == '0')
+                i++;
+            lead += i - d.frac_beg;
+        }
+        i = scan_digits(s, n, i, &v);
         d.frac_len = i - d.frac_beg;
     }
     if (d.int_len + d.frac_len > 0) {
         /* CPython's size limits: digits after leading zeros, and digits
          * after the point. */
-        size_t lead = 0;
-        while (lead < d.int_len + d.frac_len && lit_digit(s, &d, lead) == '0')
-            lead++;
-        if (d.int_len + d.frac_len - lead > PY_MAX_DIGITS || d.frac_len > PY_MAX_DIGITS) return 0;
+        size_t nsig = d.int_len + d.frac_len - lead;
+        if (nsig > PY_MAX_DIGITS || d.frac_len > PY_MAX_DIGITS) return 0;
         d.exp = 0;
         if (i < n && (s[i] == 'e' || s[i] == 'E')) {
             size_t j = i + 1;
@@ -842,6 +937,28 @@ static int parse_prefix(const char *s, size_t n, double *out, size_t *end, int *
             }
         }
         *end = i;
+        if (PYFLOAT_FAST_PATHS && nsig <= 19) {
+            /* value = v * 10^e10 exactly; both shortcuts round once. */
+            int64_t e10 = d.exp - (int64_t)d.frac_len;
+            if (v == 0) {
+                *out = make_double(d.neg, 0);
+                return 1;
+            }
+#if FLT_EVAL_METHOD == 0
+            if (v <= (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+                double x = (double)v; /* exact, as is the power of ten */
+                x = e10 < 0 ? x / pow10_exact[-e10] : x * pow10_exact[e10];
+                *out = d.neg ? -x : x;
+                return 1;
+            }
+#endif
+#ifdef HAVE_U128
+            if (e10 >= -27 && e10 <= 27) {
+                *out = make_double(d.neg, small_to_bits(v, (int)e10, overflow));
+                return 1;
+            }
+#endif
+        }
         *out = decimal_to_double(s, &d, overflow);
         return 1;
     }
@@ -867,12 +984,12 @@ static int parse_prefix(const char *s, size_t n, double *out, size_t *end, int *
 }
 
 pyfloat_status pyfloat_parse(const char *s, size_t len, double *out, size_t *consumed) {
-    const char *nul = len ? memchr(s, '\0', len) : NULL;
-    size_t n = nul ? (size_t)(nul - s) : len;
+    /* The text ends at a NUL byte, but parse_prefix need not be told:
+     * no literal has one, so a parse stops at or before the first. */
     double v;
     size_t end;
     int overflow;
-    if (!parse_prefix(s, n, &v, &end, &overflow)) return PYF_INVALID;
+    if (!parse_prefix(s, len, &v, &end, &overflow)) return PYF_INVALID;
     /* Set on overflow too (to the signed infinity), though callers raise. */
     *out = v;
     *consumed = end;

@@ -113,7 +113,7 @@ static utf8_step utf8_scan(const uint8_t *p, size_t n, size_t i, int surrogates)
  * in the word, or -1 when it holds anything else (or a sequence broken
  * across the words). */
 #if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline)) /* small, and in pt_utf8_check's loop twice */
+__attribute__((always_inline)) /* small, and in pt_utf8_check_general's loop twice */
 #endif
 static inline int
 utf8_word12(uint64_t w, int *carry) {
@@ -129,23 +129,50 @@ utf8_word12(uint64_t w, int *carry) {
     return 8 - (int)(((cont >> 7) * 0x0101010101010101u) >> 56);
 }
 
-brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
+/* Little-endian loads of k = 2, 4, 8 bytes whatever the machine
+ * (utf8_word12 needs byte k at bits 8k..8k+7): one load where the byte
+ * order is known. */
+static inline uint64_t load_le(const uint8_t *p, size_t k) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (k == 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w;
+    }
+    if (k == 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        return w;
+    }
+    uint16_t w;
+    memcpy(&w, p, 2);
+    return w;
+#else
+    uint64_t w = 0;
+    for (size_t b = k; b-- > 0;)
+        w = (w << 8) | p[b];
+    return w;
+#endif
+}
+
+/* p[0..k) for k <= 8 as a little-endian word padded with NULs, from two
+ * overlapping loads that stay inside p[0..k) (no call to memcpy); the
+ * bytes both loads hold land on the same bits. */
+static inline uint64_t load_le_partial(const uint8_t *p, size_t k) {
+    if (k >= 4) return load_le(p, 4) | (load_le(p + k - 4, 4) << (8 * (k - 4)));
+    if (k >= 2) return load_le(p, 2) | (load_le(p + k - 2, 2) << (8 * (k - 2)));
+    return k ? p[0] : 0;
+}
+
+brine_code pt_utf8_check_general(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
     /* ASCII first (most text is), 8 bytes at a time: a code point a byte.
      * The first word with a high bit goes to the general loop below. */
     size_t i = 0;
-    uint64_t word;
-    while (n - i >= 8) {
-        memcpy(&word, p + i, 8);
-        if (word & 0x8080808080808080u) break;
+    while (n - i >= 8 && !(load_le(p + i, 8) & 0x8080808080808080u))
         i += 8;
-    }
-    if (n - i < 8) {
-        word = 0;
-        if (n > i) memcpy(&word, p + i, n - i);
-        if (!(word & 0x8080808080808080u)) {
-            if (ncp) *ncp = n;
-            return BRINE_OK;
-        }
+    if (n - i < 8 && !(load_le_partial(p + i, n - i) & 0x8080808080808080u)) {
+        if (ncp) *ncp = n;
+        return BRINE_OK;
     }
     size_t count = i;
     int carry = 0;
@@ -153,12 +180,7 @@ brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_po
      * checked byte by byte below (the sequence is truncated). */
     while (i < n || carry) {
         if (n - i >= 8) {
-            /* Little-endian whatever the machine (utf8_word12 needs byte k
-             * at bits 8k..8k+7); compilers make this one load. */
-            uint64_t w = 0;
-            for (int b = 7; b >= 0; b--)
-                w = (w << 8) | p[i + (size_t)b];
-            int k = utf8_word12(w, &carry);
+            int k = utf8_word12(load_le(p + i, 8), &carry);
             if (k >= 0) {
                 i += 8;
                 count += (size_t)k;
@@ -168,11 +190,8 @@ brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_po
             /* The last 1..7 bytes as one word padded with NULs (ASCII): a
              * sequence cut by the end meets a NUL and fails the check. */
             size_t rest = n - i;
-            uint64_t w = 0;
-            for (size_t b = rest; b-- > 0;)
-                w = (w << 8) | p[i + b];
             int tail_carry = 0;
-            int k = utf8_word12(w, &tail_carry);
+            int k = utf8_word12(load_le_partial(p + i, rest), &tail_carry);
             if (k >= 0) {
                 i = n;
                 count += (size_t)k - (8 - rest);
@@ -266,18 +285,44 @@ size_t pt_put_cp(uint8_t *out, uint32_t cp) {
 /* Escape decoders                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* Bytes that are ASCII and no backslash, 8 at a time: the backslash test
+ * finds a zero byte in w ^ "\\\\..." (the borrow trick errs only above a
+ * true zero, so whether there is one is exact). */
+static inline int plain_ascii_word(uint64_t w) {
+    uint64_t x = w ^ 0x5c5c5c5c5c5c5c5cu;
+    uint64_t backslash = (x - 0x0101010101010101u) & ~x;
+    return !((w | backslash) & 0x8080808080808080u);
+}
+
 brine_code pt_raw_unicode_escape_decode(const uint8_t *p, size_t n, uint8_t *out, size_t *outlen,
-                                        size_t *err_pos) {
-    size_t i = 0, o = 0;
+                                        size_t *ncp, size_t *err_pos) {
+    size_t i = 0, o = 0, escaped = 0; /* bytes in \u and \U escapes, less one each */
     while (i < n) {
-        uint8_t c = p[i++];
-        /* Bytes are Latin-1 code points; a final backslash stays as it is. */
-        if (c != '\\' || i >= n) {
-            o += pt_put_cp(out + o, c);
-            continue;
+        /* Plain words as they are (o <= 2 * i: within the bound), then the
+         * next word, or what is left, a byte at a time. */
+        uint64_t w;
+        while (n - i >= 8 && (memcpy(&w, p + i, 8), plain_ascii_word(w))) {
+            memcpy(out + o, &w, 8);
+            i += 8;
+            o += 8;
         }
-        size_t start = i - 1;
-        c = p[i++];
+        size_t stop = n - i > 8 ? i + 8 : n;
+        for (; i < stop && p[i] != '\\'; i++) {
+            /* Bytes are Latin-1 code points: one or two bytes without a
+             * branch on which (tags and names mix them at random);
+             * out[o + 1] <= out[2 * n - 1] is ours. */
+            unsigned c = p[i], two = c >> 7;
+            out[o] = two ? (uint8_t)(0xC0 | (c >> 6)) : (uint8_t)c;
+            out[o + 1] = (uint8_t)(0x80 | (c & 0x3F));
+            o += 1 + two;
+        }
+        if (i == stop) continue;
+        size_t start = i++;
+        if (i == n) {
+            out[o++] = '\\'; /* a final backslash stays as it is */
+            break;
+        }
+        uint8_t c = p[i++];
         int count;
         if (c == 'u') {
             count = 4;
@@ -303,8 +348,10 @@ brine_code pt_raw_unicode_escape_decode(const uint8_t *p, size_t n, uint8_t *out
             return BRINE_E_UNICODE_DECODE;
         }
         o += pt_put_cp(out + o, cp);
+        escaped += i - start - 1;
     }
     *outlen = o;
+    if (ncp) *ncp = n - escaped;
     return BRINE_OK;
 }
 
@@ -612,9 +659,11 @@ brine_code pt_decode(const uint8_t *p, size_t n, const char *encoding, const cha
 
 brine_code pt_latin1_encode(const uint8_t *wtf8, size_t n, uint8_t *out, size_t *outlen) {
     size_t i = 0, o = 0;
+    unsigned leads = 0; /* the OR of the lead bytes */
     while (i < n) {
         /* ASCII a word at a time; U+0080..U+00FF are the two-byte
-         * sequences led by C2 and C3; any other lead is above U+00FF. */
+         * sequences led by C2 and C3; any other lead (C4..F4) is above
+         * U+00FF and has a bit of 0x3C set, which C2 and C3 do not. */
         if (n - i >= 8) {
             uint64_t w;
             memcpy(&w, wtf8 + i, 8);
@@ -625,26 +674,22 @@ brine_code pt_latin1_encode(const uint8_t *wtf8, size_t n, uint8_t *out, size_t 
                 continue;
             }
         }
-        uint8_t b = wtf8[i];
-        if (b < 0x80) {
-            out[o++] = b;
-            i++;
-            continue;
-        }
-        if ((b != 0xC2 && b != 0xC3) || i + 1 >= n) return BRINE_E_UNICODE_ENCODE;
         /* Mixed runs of both without a branch on which (see utf8_word12):
-         * the input is valid WTF-8, so a lead byte has its continuation. */
-        unsigned bad = 0;
-        while (i + 1 < n) {
-            b = wtf8[i];
-            unsigned two = b >> 7;
-            bad |= two & ((b & 0xFEu) != 0xC2);
-            unsigned dec = ((b & 0x1Fu) << 6) | (wtf8[i + 1] & 0x3Fu);
-            out[o++] = (uint8_t)(b ^ ((b ^ dec) & (0u - two)));
+         * the input is valid WTF-8, so a lead byte has its continuation
+         * (wtf8[i + 1] is read only while it exists). */
+        for (; i + 1 < n; o++) {
+            unsigned b = wtf8[i], two = b >> 7, mask = 0u - two;
+            leads |= b & mask;
+            unsigned dec = (b << 6) | (wtf8[i + 1] & 0x3Fu); /* C2: 0x80.., C3: 0xC0.. */
+            out[o] = (uint8_t)(b ^ ((b ^ dec) & mask)); /* a select compilers keep branchless */
             i += 1 + two;
         }
-        if (bad) return BRINE_E_UNICODE_ENCODE;
+        if (i + 1 == n) {
+            if (wtf8[i] >= 0x80) return BRINE_E_UNICODE_ENCODE;
+            out[o++] = wtf8[i++];
+        }
     }
+    if (leads & 0x3Cu) return BRINE_E_UNICODE_ENCODE;
     *outlen = o;
     return BRINE_OK;
 }
