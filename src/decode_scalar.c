@@ -3,7 +3,7 @@
  *
  * Text arguments (INT, LONG, FLOAT, STRING, UNICODE) reach CPython as a
  * NUL-terminated copy of the line, so a NUL byte ends the text the number
- * parsers see; the helpers in bigint.c and pyfloat.c take that into account.
+ * parsers see; the helpers in bigint.c and pyfloat_parse.c take that into account.
  */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-"""Differential test of src/pyfloat.c against the running CPython.
+"""Differential test of src/pyfloat.c and src/pyfloat_parse.c against the running CPython.
 
 Generates a few hundred thousand doubles and literal strings (random bit
 patterns, subnormals, powers of two and their neighbours, integers near

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_pytext_diff.py - src/pytext.c against CPython on generated inputs.
+"""test_pytext_diff.py - src/pytext*.c against CPython on generated inputs.
 
 Each decoder is compared with what CPython 3.11 does where the unpickler
 calls it: pickle.loads of BINUNICODE, GLOBAL, UNICODE, STRING and BINSTRING

@@ -1,9 +1,9 @@
 /*
- * test_pyfloat_variant.h - compares a second build of src/pyfloat.c with
- * the library's.
+ * test_pyfloat_variant.h - compares a second build of src/pyfloat.c and
+ * src/pyfloat_parse.c with the library's.
  *
- * test_pyfloat_exact.c and test_pyfloat_slack.c include src/pyfloat.c with
- * its functions renamed to *_v and a test knob changed, so that the paths
+ * test_pyfloat_exact.c and test_pyfloat_slack.c include both files with
+ * their functions renamed to *_v and a test knob changed, so that the paths
  * ordinary inputs rarely or never take (the exact big-integer code, the
  * fallback from the 128-bit approximations) run on every kind of input;
  * then this driver checks that both builds agree bit for bit. The library

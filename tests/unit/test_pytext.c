@@ -1,5 +1,5 @@
 /*
- * test_pytext.c - explicit expectations for src/pytext.c edge cases.
+ * test_pytext.c - explicit expectations for src/pytext*.c edge cases.
  *
  * Every expected value here is what CPython 3.11 gives for the same input
  * (see the comments); tests/py/test_pytext_diff.py covers the same
