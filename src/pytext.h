@@ -35,7 +35,13 @@
  * is the whole check; pt_utf8_check answers short ASCII strings inline. */
 brine_code pt_utf8_check_general(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos);
 
-/* 1 when p[0..n), n <= 16, is all ASCII; reads only p[0..n). */
+/* 1 when p[0..n), n <= 16, is all ASCII; reads only p[0..n). GCC may
+ * warn, where it inlines this for a short array, about the 8-byte loads
+ * on the path it cannot rule out (n >= 8): that path is not taken. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
 static inline int pt_short_ascii(const uint8_t *p, size_t n) {
     uint64_t a = 0, b = 0;
     if (n >= 8) {
@@ -56,6 +62,9 @@ static inline int pt_short_ascii(const uint8_t *p, size_t n) {
     }
     return !((a | b) & 0x8080808080808080u);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* See pt_utf8_check_general. Short ASCII strings (most keys and names)
  * are answered inline, without the call. */
