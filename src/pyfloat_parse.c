@@ -279,8 +279,13 @@ static double decimal_to_double(const char *s, const dec_literal *d, int *overfl
 /* Scans the digits at s[i..n) into *v (v * 10 + digit each; it wraps
  * past 19 significant digits, and is then not used) and returns the
  * index after them. Eight at a time where the byte order allows: the
- * literals repr writes have up to 17. */
-static size_t scan_digits(const char *s, size_t n, size_t i, uint64_t *v) {
+ * literals repr writes have up to 17. Inlined in parse_prefix's two calls,
+ * which then share the constants. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline size_t
+scan_digits(const char *s, size_t n, size_t i, uint64_t *v) {
     uint64_t acc = *v;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (n - i >= 8) {
@@ -301,8 +306,11 @@ static size_t scan_digits(const char *s, size_t n, size_t i, uint64_t *v) {
         i += 8;
     }
 #endif
-    for (; i < n && is_digit(s[i]); i++)
-        acc = acc * 10 + (uint64_t)(s[i] - '0');
+    for (; i < n; i++) {
+        unsigned digit = (unsigned)(unsigned char)s[i] - '0';
+        if (digit > 9) break;
+        acc = acc * 10 + digit;
+    }
     *v = acc;
     return i;
 }
