@@ -55,7 +55,8 @@ static inline const uint8_t *reader_take(reader *r, size_t n) {
  * frames, where every read empties the buffer) n more bytes in the file,
  * which become the buffer as in reader_read. NULL when neither holds:
  * then reader_read decides. reader_read's overflow check cannot fail
- * here: the buffer index is at most file_pos, so index + n <= len. */
+ * here: the buffer index is at most file_pos, so index + n <= len, the
+ * size of the input in memory, which fits in an int64. */
 static inline const uint8_t *reader_read_fast(reader *r, size_t n) {
     const uint8_t *p = reader_take(r, n);
     if (p) return p;
