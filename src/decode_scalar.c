@@ -3,7 +3,7 @@
  *
  * Text arguments (INT, LONG, FLOAT, STRING, UNICODE) reach CPython as a
  * NUL-terminated copy of the line, so a NUL byte ends the text the number
- * parsers see; the helpers in bigint.c and pyfloat.c take that into account.
+ * parsers see; the helpers in bigint.c and pyfloat_parse.c take that into account.
  */
 #include <string.h>
 
@@ -25,6 +25,23 @@ static inline uint64_t be64_to_host(uint64_t x) {
 #endif
 }
 
+/* What the pickler writes for INT, without strtol: an optional '-', then 1
+ * to 18 decimal digits (no overflow) without a leading 0, then the
+ * newline. Returns 0 for anything else (a leading 0 is octal to strtol). */
+static inline int int_line_fast(const uint8_t *line, size_t len, int64_t *x) {
+    size_t k = line[0] == '-';
+    size_t end = len - 1; /* line[end] is the newline */
+    if (end - k - 1 >= 18 || line[k] == '0') return 0;
+    uint64_t v = 0;
+    for (; k < end; k++) {
+        unsigned digit = (unsigned)line[k] - '0';
+        if (digit > 9) return 0;
+        v = v * 10 + digit;
+    }
+    *x = line[0] == '-' ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
 /* INT: strtol(s, &end, 0) first; on overflow or trailing junk, Python's
  * int(s, 0). A three-byte line that strtol reads as 0 or 1 is a bool. */
 int op_int(decoder *d) {
@@ -33,6 +50,11 @@ int op_int(decoder *d) {
     if (!line) return -1;
     if (len < 2) return dec_fail(d, BRINE_E_TRUNCATED);
     int64_t x;
+    /* "00" and "01", the pickler's False and True, then plain numbers
+     * (never 0 or 1 in three bytes). */
+    if (len == 3 && line[0] == '0' && (line[1] == '0' || line[1] == '1'))
+        return dec_push(d, line[1] == '1' ? &d->doc->t : &d->doc->f);
+    if (int_line_fast(line, len, &x)) return dec_push(d, val_int64(d->doc, x));
     size_t consumed;
     int erange = bi_strtol0((const char *)line, len, &x, &consumed);
     uint8_t end = consumed < len ? line[consumed] : 0;
@@ -152,19 +174,22 @@ int op_counted_binstring(decoder *d, int nbytes) {
     return data ? push_py2_string(d, data, size) : -1;
 }
 
-/* UNICODE: raw-unicode-escape text up to the newline. */
+/* UNICODE: raw-unicode-escape text up to the newline. A short line is
+ * decoded on the stack and copied, so that the arena holds only the
+ * text's bytes rather than the 2n bound. */
 int op_unicode(decoder *d) {
     size_t len;
     const uint8_t *line = dec_readline(d, &len);
     if (!line) return -1;
-    size_t n = len - 1;
-    uint8_t *out = arena_alloc(&d->doc->arena, 2 * n + 1);
+    size_t n = len - 1, outlen, ncp, pos;
+    uint8_t small[2 * 128];
+    int on_stack = n <= sizeof small / 2;
+    uint8_t *out = on_stack ? small : arena_alloc(&d->doc->arena, 2 * n + 1);
     if (!out) return dec_nomem(d);
-    size_t outlen, pos;
-    brine_code code = pt_raw_unicode_escape_decode(line, n, out, &outlen, &pos);
+    brine_code code = pt_raw_unicode_escape_decode(line, n, out, &outlen, &ncp, &pos);
     if (code != BRINE_OK) return dec_fail(d, code);
-    return dec_push(d, val_str_owned(d->doc, (const char *)out, outlen,
-                                     wtf8_count((const char *)out, outlen), 0));
+    if (on_stack) return dec_push(d, val_str_copy(d->doc, (const char *)out, outlen, ncp));
+    return dec_push(d, val_str_owned(d->doc, (const char *)out, outlen, ncp, 0));
 }
 
 /* A length argument of BINUNICODE8, BINBYTES8, BYTEARRAY8: must fit ssize_t. */

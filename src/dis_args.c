@@ -266,7 +266,7 @@ int dis_read_arg(dis_input *in, int kind, dis_arg *a) {
         return 0;
     case A_UNICODENL: /* str(line, 'raw-unicode-escape') */
         if (readline(in, &s, &n) != 0 || alloc_buf(in, a, n, 2) != 0) return -1;
-        if (pt_raw_unicode_escape_decode(s, n, a->buf, &a->n, NULL) != BRINE_OK)
+        if (pt_raw_unicode_escape_decode(s, n, a->buf, &a->n, NULL, NULL) != BRINE_OK)
             return dis_fail(in, BRINE_E_UNICODE_DECODE, "UnicodeDecodeError",
                             "'rawunicodeescape' codec can't decode bytes");
         a->kind = V_STR;

@@ -41,10 +41,11 @@ static int is_name(const brine_value *g, const char *module, const char *name) {
            gl->nlen == strlen(name) && memcmp(gl->name, name, gl->nlen) == 0;
 }
 
-static int is_str(const brine_value *v, const char *text) {
-    return v->kind == BRINE_STR && v->u.s.n == strlen(text) &&
-           memcmp(v->u.s.p, text, v->u.s.n) == 0;
-}
+/* Whether v is the str `text` (a literal: its length is a constant, and
+ * so the comparison is a few loads rather than calls). */
+#define IS_STR(v, text)                                                                            \
+    ((v)->kind == BRINE_STR && (v)->u.s.n == sizeof(text) - 1 &&                                   \
+     memcmp((v)->u.s.p, text, sizeof(text) - 1) == 0)
 
 /* set(list) / frozenset(list): elements in list order, first equal kept. */
 static int fold_set(decoder *d, brine_kind kind, const brine_value *list, brine_value **out) {
@@ -91,13 +92,17 @@ int fold_call(decoder *d, brine_value *callable, brine_value *const *args, size_
         *out = val_bytes_copy(d->doc, NULL, 0);
         return *out ? 1 : dec_nomem(d);
     case FOLD_CODECS_ENCODE: {
-        if (nargs != 2 || args[0]->kind != BRINE_STR || !is_str(args[1], "latin1")) return 0;
+        if (nargs != 2 || args[0]->kind != BRINE_STR || !IS_STR(args[1], "latin1")) return 0;
+        /* A short str is encoded on the stack and copied: the arena then
+         * holds the bytes (one per code point), not the UTF-8 length. */
         size_t n = args[0]->u.s.n, outlen;
-        uint8_t *bytes = arena_alloc(&d->doc->arena, n + 1);
+        uint8_t small[256];
+        uint8_t *bytes = n <= sizeof small ? small : arena_alloc(&d->doc->arena, n);
         if (!bytes) return dec_nomem(d);
         brine_code code = pt_latin1_encode((const uint8_t *)args[0]->u.s.p, n, bytes, &outlen);
         if (code != BRINE_OK) return dec_fail(d, code);
-        *out = val_bytes_owned(d->doc, bytes, outlen);
+        *out = bytes == small ? val_bytes_copy(d->doc, bytes, outlen)
+                              : val_bytes_owned(d->doc, bytes, outlen);
         return *out ? 1 : dec_nomem(d);
     }
     case FOLD_COMPLEX:

@@ -18,19 +18,63 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "brine.h"
 
 /* --- validation and inspection of WTF-8 --- */
 
-/* Python's UTF-8 decoder with errors="surrogatepass" (BINUNICODE payloads):
+/* pt_utf8_check (below) is Python's UTF-8 decoder with errors="surrogatepass"
+ * (BINUNICODE payloads):
  * rejects overlong forms, code points above U+10FFFF, truncated and stray
  * continuation bytes; accepts encoded surrogates. On success returns
  * BRINE_OK and sets *ncp to the number of code points; else
  * BRINE_E_UNICODE_DECODE with *err_pos at the first byte of the first
  * invalid sequence (UnicodeDecodeError.start: for E1 41 that is the E1).
- * The valid input is already WTF-8, so no output buffer is needed. */
-brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos);
+ * The valid input is already WTF-8, so no output buffer is needed. This
+ * is the whole check; pt_utf8_check answers short ASCII strings inline. */
+brine_code pt_utf8_check_general(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos);
+
+/* 1 when p[0..n), n <= 16, is all ASCII; reads only p[0..n). GCC may
+ * warn, where it inlines this for a short array, about the 8-byte loads
+ * on the path it cannot rule out (n >= 8): that path is not taken. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+static inline int pt_short_ascii(const uint8_t *p, size_t n) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x | y;
+    } else if (n >= 2) {
+        uint16_t x, y;
+        memcpy(&x, p, 2);
+        memcpy(&y, p + n - 2, 2);
+        a = x | y;
+    } else if (n) {
+        a = p[0];
+    }
+    return !((a | b) & 0x8080808080808080u);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/* See pt_utf8_check_general. Short ASCII strings (most keys and names)
+ * are answered inline, without the call. */
+static inline brine_code pt_utf8_check(const uint8_t *p, size_t n, size_t *ncp, size_t *err_pos) {
+    if (n <= 16 && pt_short_ascii(p, n)) {
+        if (ncp) *ncp = n;
+        return BRINE_OK;
+    }
+    return pt_utf8_check_general(p, n, ncp, err_pos);
+}
 
 /* Strict UTF-8 (no surrogates), as GLOBAL opcode names are decoded;
  * *err_pos as for pt_utf8_check. */
@@ -50,9 +94,10 @@ size_t pt_put_cp(uint8_t *out, uint32_t cp);
  * run of backslashes are escapes (either hex case; \ud800 gives a lone
  * surrogate); a final backslash is kept. A truncated or non-hex escape or
  * a \U value above U+10FFFF gives BRINE_E_UNICODE_DECODE with *err_pos at
- * its backslash. Output bound: 2 * n bytes. */
+ * its backslash. On success *ncp is the number of code points. Output
+ * bound: 2 * n bytes. */
 brine_code pt_raw_unicode_escape_decode(const uint8_t *p, size_t n, uint8_t *out, size_t *outlen,
-                                        size_t *err_pos);
+                                        size_t *ncp, size_t *err_pos);
 
 /* PyBytes_DecodeEscape of CPython 3.11 (STRING opcode), which raises
  * ValueError for a truncated or non-hex \x escape and a trailing backslash and keeps

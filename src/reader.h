@@ -54,11 +54,13 @@ static inline const uint8_t *reader_take(reader *r, size_t n) {
 /* The common cases of read(n), inline: n bytes in the buffer, or (outside
  * frames, where every read empties the buffer) n more bytes in the file,
  * which become the buffer as in reader_read. NULL when neither holds:
- * then reader_read decides. Small n only, so that no read can overflow. */
+ * then reader_read decides. reader_read's overflow check cannot fail
+ * here: the buffer index is at most file_pos, so index + n <= len, the
+ * size of the input in memory, which fits in an int64. */
 static inline const uint8_t *reader_read_fast(reader *r, size_t n) {
     const uint8_t *p = reader_take(r, n);
     if (p) return p;
-    if (n <= 8 && n <= r->len - r->file_pos) {
+    if (n <= r->len - r->file_pos) {
         r->buf_start = r->file_pos;
         r->file_pos += n;
         r->buf_idx = r->file_pos;
@@ -80,14 +82,14 @@ const uint8_t *reader_readline(reader *r, size_t *len, brine_code *code);
  * reader_readline decides. */
 static inline const uint8_t *reader_readline_fast(reader *r, size_t *len) {
     enum { SHORT_LINE = 32 };
-    if (r->buf_idx != r->file_pos) return NULL;
-    size_t start = r->file_pos, avail = r->len - start;
+    size_t start = r->file_pos, avail = r->len - start, k = 0;
+    if (r->buf_idx != start) return NULL;
     const uint8_t *p = r->data + start;
-    size_t lim = avail < SHORT_LINE ? avail : SHORT_LINE, k = 0;
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* 8 bytes at a time: the lowest byte of w ^ "\n\n..." that is zero is
-     * the first newline (the borrow trick only errs above a true zero). */
-    for (; k + 8 <= lim; k += 8) {
+     * the first newline (the borrow trick only errs above a true zero).
+     * The last 7 bytes of the input are left to reader_readline. */
+    for (; k < SHORT_LINE && avail - k >= 8; k += 8) {
         uint64_t w;
         memcpy(&w, p + k, 8);
         uint64_t x = w ^ 0x0a0a0a0a0a0a0a0au;
@@ -97,10 +99,12 @@ static inline const uint8_t *reader_readline_fast(reader *r, size_t *len) {
             goto found;
         }
     }
-#endif
-    for (; k < lim; k++)
+    return NULL;
+#else
+    for (size_t lim = avail < SHORT_LINE ? avail : SHORT_LINE; k < lim; k++)
         if (p[k] == '\n') goto found;
     return NULL;
+#endif
 found:
     r->buf_start = start;
     r->file_pos = r->buf_idx = start + k + 1;

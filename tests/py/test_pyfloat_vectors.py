@@ -1,4 +1,4 @@
-"""Differential test of src/pyfloat.c against the running CPython.
+"""Differential test of src/pyfloat.c and src/pyfloat_parse.c against the running CPython.
 
 Generates a few hundred thousand doubles and literal strings (random bit
 patterns, subnormals, powers of two and their neighbours, integers near
@@ -236,6 +236,22 @@ def parse_literals(rng, reprs):
         if rng.random() < 0.3:
             s = rng.choice("+-") + s
         add(s.encode())
+    # What the short-significand shortcuts take: repr of the records
+    # benchmark's scores (random() * 100), up to 19 digits after leading
+    # zeros with exponents near +-27, and their boundaries.
+    for _ in range(20000):
+        add(repr(rng.random() * 100).encode())
+    for _ in range(8000):
+        n = rng.randrange(1, 21)
+        ds = "0" * rng.choice((0, 0, 1, 5, 30)) + "".join(rng.choice("0123456789")
+                                                          for _ in range(n))
+        p = rng.randrange(0, len(ds) + 1)
+        add((ds[:p] + "." + ds[p:] + "e%d" % rng.randrange(-32, 33)).encode())
+    for s in ("9" * 19, "9" * 20, "18446744073709551615", "18446744073709551616",
+              "92233720368547758080", "9223372036854775808" + "0" * 40):
+        for e in ("", "e27", "e28", "e-27", "e-28", "e-19", "e5"):
+            add((s + e).encode())
+            add(("0.000" + s + e).encode())
     out.extend(halfway_literals(rng, 3000))
     # Syntax fuzz.
     for _ in range(6000):

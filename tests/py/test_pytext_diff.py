@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_pytext_diff.py - src/pytext.c against CPython on generated inputs.
+"""test_pytext_diff.py - src/pytext*.c against CPython on generated inputs.
 
 Each decoder is compared with what CPython 3.11 does where the unpickler
 calls it: pickle.loads of BINUNICODE, GLOBAL, UNICODE, STRING and BINSTRING
@@ -199,7 +199,7 @@ def expect_raw_unicode_escape(d):
     else:
         kind, v = outcome(lambda: codecs.raw_unicode_escape_decode(d)[0])
     if kind == "ok":
-        return ("BRINE_OK", None, None, wtf8(v))
+        return ("BRINE_OK", None, len(v), wtf8(v))  # aux: the code point count
     assert kind == "UnicodeDecodeError", (kind, v)
     return ("BRINE_E_UNICODE_DECODE", v.start, None, None)
 
@@ -543,6 +543,17 @@ def add_escapes(r, rng):
     inputs = fixed + [escape_input(rng, 8) for _ in range(12000)]
     inputs += [escape_input(rng, 12, codecs.escape_decode) for _ in range(5000)]
     inputs += [escape_input(rng, 12, codecs.raw_unicode_escape_decode) for _ in range(5000)]
+    # Runs of plain ASCII (read 8 bytes at a time) between the pieces,
+    # Latin-1 bytes (UTF-8 pairs) among them.
+    plain = b"abcdefghijklmnopqrstuvwxyz0123456789 -_.,:;!?"
+    for _ in range(4000):
+        d = b""
+        for _ in range(rng.randrange(1, 6)):
+            run = bytes(rng.choice(plain) for _ in range(rng.randrange(20)))
+            if rng.random() < 0.4:
+                run += bytes(rng.randrange(0x80, 0x100) for _ in range(rng.randrange(1, 4)))
+            d += run + (escape_piece(rng) if rng.random() < 0.5 else b"")
+        inputs.append(d)
     for d in inputs:
         r.add("raw_unicode_escape_decode", "RAW_UNICODE_ESCAPE_DECODE", d,
               expect_raw_unicode_escape(d))
@@ -601,6 +612,11 @@ def add_encoders(r, rng):
     strs += ["".join(chr(rng.randrange(0x100)) for _ in range(rng.randrange(24)))
              for _ in range(3000)]
     strs += [s + chr(rng.randrange(0x100, 0x110000)) for s in strs[-500:]]
+    # ASCII runs of 8 and more (copied a word at a time) around Latin-1.
+    strs += ["".join(chr(rng.randrange(0x80)) * rng.randrange(12) +
+                     chr(rng.randrange(0x80, 0x100)) * rng.randrange(3)
+                     for _ in range(rng.randrange(1, 5))) for _ in range(3000)]
+    strs += [s + chr(rng.randrange(0x100, 0x110000)) + "abcdefghij" for s in strs[-300:]]
     for s in strs:
         d = wtf8(s)
         r.add("latin1_encode", "LATIN1_ENCODE", d, expect_latin1(s))

@@ -1,5 +1,5 @@
 /*
- * test_pytext.c - explicit expectations for src/pytext.c edge cases.
+ * test_pytext.c - explicit expectations for src/pytext*.c edge cases.
  *
  * Every expected value here is what CPython 3.11 gives for the same input
  * (see the comments); tests/py/test_pytext_diff.py covers the same
@@ -10,6 +10,7 @@
 
 #include "pytext.h"
 #include "tcheck.h"
+#include "value.h"
 
 #define S(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
 #define NOPOS  ((size_t)-1)
@@ -49,8 +50,14 @@ static uint8_t obuf[4096];
 
 static int rue(const char *in, size_t n, brine_code want_rc, const char *want, size_t wantlen,
                size_t want_pos) {
-    size_t len = 0, pos = NOPOS;
-    brine_code rc = pt_raw_unicode_escape_decode((const uint8_t *)in, n, obuf, &len, &pos);
+    size_t len = 0, pos = NOPOS, ncp = NOPOS;
+    brine_code rc = pt_raw_unicode_escape_decode((const uint8_t *)in, n, obuf, &len, &ncp, &pos);
+    /* On success, ncp counts the code points of the output. */
+    if (rc == BRINE_OK && ncp != wtf8_count((const char *)obuf, len)) {
+        TFAIL_("raw_unicode_escape_decode: ncp %zu for %zu code points", ncp,
+               wtf8_count((const char *)obuf, len));
+        return 0;
+    }
     return same_result("raw_unicode_escape_decode", (const uint8_t *)in, n, rc, want_rc, obuf, len,
                        want, wantlen, pos, want_pos);
 }

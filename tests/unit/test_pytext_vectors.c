@@ -171,7 +171,7 @@ static void serve_one(int op, const blob *a, const blob *b, const blob *d) {
 
     switch (op) {
     case OP_RAW_UNICODE_ESCAPE_DECODE:
-        rc = pt_raw_unicode_escape_decode(d->p, d->n, out, &len, &pos);
+        rc = pt_raw_unicode_escape_decode(d->p, d->n, out, &len, &aux, &pos);
         break;
     case OP_BYTES_DECODE_ESCAPE: rc = pt_bytes_decode_escape(d->p, d->n, out, &len, &pos); break;
     case OP_DECODE:
@@ -305,8 +305,9 @@ static void test_random_roundtrips(void) {
         size_t elen = pt_raw_unicode_escape_encode(s, n, enc);
         ok = ok && elen <= 6 * n && !memchr(enc, '\n', elen) && !memchr(enc, '\r', elen) &&
              !memchr(enc, 0, elen) && !memchr(enc, 0x1A, elen);
-        ok = ok && pt_raw_unicode_escape_decode(enc, elen, dec, &len, &pos) == BRINE_OK &&
-             len == n && memcmp(dec, s, n) == 0;
+        size_t dncp = 0;
+        ok = ok && pt_raw_unicode_escape_decode(enc, elen, dec, &len, &dncp, &pos) == BRINE_OK &&
+             len == n && memcmp(dec, s, n) == 0 && dncp == ncp;
 
         /* canonical str literal: ASCII, no quote, and read back exactly. */
         size_t tlen = pt_canon_escape_str(s, n, text);
