@@ -12,6 +12,7 @@
 #include "decode.h"
 #include "errors.h"
 #include "pyops.h"
+#include "pytext.h"
 
 /* ------------------------------------------------------------------------ */
 /* Errors, stack, marks                                                      */
@@ -107,11 +108,9 @@ const uint8_t *dec_read_slow(decoder *d, size_t n) {
     return p;
 }
 
-const uint8_t *dec_readline(decoder *d, size_t *len) {
-    const uint8_t *p = reader_readline_fast(&d->r, len);
-    if (p) return p;
+const uint8_t *dec_readline_slow(decoder *d, size_t *len) {
     brine_code code;
-    p = reader_readline(&d->r, len, &code);
+    const uint8_t *p = reader_readline(&d->r, len, &code);
     if (!p) dec_fail(d, code);
     return p;
 }
@@ -467,7 +466,11 @@ static brine_value *stop(decoder *d) {
     X(0x70, PUT)                                                                                   \
     X(0x85, TUPLE1)                                                                                \
     X(0x86, TUPLE2)                                                                                \
-    X(0x87, TUPLE3)
+    X(0x87, TUPLE3)                                                                                \
+    X(0x8c, SHORT_BINUNICODE)                                                                      \
+    X(0x58, BINUNICODE)                                                                            \
+    X(0x43, SHORT_BINBYTES)                                                                        \
+    X(0x42, BINBYTES)
 #endif
 
 /* Runs opcodes until STOP. Returns the value STOP pops, or NULL. GCC
@@ -499,6 +502,7 @@ run(decoder *d) {
     brine_doc *const doc = d->doc;
     memo *const m = &d->memo;
     const size_t max_memory = d->opts->max_memory, max_memo = d->opts->max_memo;
+    const int zero_copy = d->opts->zero_copy;
     /* Before the first push there is no stack: an empty one stands in, so
      * that the fast handlers find it full and the general ones make it. */
     static brine_value *no_stack[1];
@@ -802,6 +806,39 @@ F_PUT : {
 }
 #undef TEXT_INDEX
 #undef FAST_PUT
+/* counted_binunicode and counted_binbytes (decode_scalar.c) when the
+ * length and the data are both before lim: the data read then takes
+ * them from the buffer or the file as the general handler would. */
+#define FAST_COUNTED(name, nlen, make)                                                             \
+    F_##name : {                                                                                   \
+        const uint8_t *q;                                                                          \
+        NEED_ROOM(name);                                                                           \
+        PEEK(nlen, q, name);                                                                       \
+        size_t size = (size_t)dec_le(q, nlen);                                                     \
+        if (lim - (ip + (nlen)) < (ptrdiff_t)size) goto S_##name;                                  \
+        const uint8_t *payload = q + (nlen);                                                       \
+        brine_value *v;                                                                            \
+        make;                                                                                      \
+        if (!v) NOMEM();                                                                           \
+        CONSUME((nlen) + size);                                                                    \
+        *sp++ = v;                                                                                 \
+        NEXT();                                                                                    \
+    }
+/* A payload that is not valid goes to the general handler, which
+ * reports it. */
+#define MAKE_STR(name)                                                                             \
+    size_t ncp, bad_pos;                                                                           \
+    if (pt_utf8_check(payload, size, &ncp, &bad_pos) != BRINE_OK) goto S_##name;                   \
+    v = zero_copy ? val_str_owned(doc, (const char *)payload, size, ncp, 1)                        \
+                  : val_str_copy(doc, (const char *)payload, size, ncp)
+#define MAKE_BYTES v = val_bytes_fresh(doc, payload, size, zero_copy)
+    FAST_COUNTED(SHORT_BINUNICODE, 1, MAKE_STR(SHORT_BINUNICODE))
+    FAST_COUNTED(BINUNICODE, 4, MAKE_STR(BINUNICODE))
+    FAST_COUNTED(SHORT_BINBYTES, 1, MAKE_BYTES)
+    FAST_COUNTED(BINBYTES, 4, MAKE_BYTES)
+#undef MAKE_BYTES
+#undef MAKE_STR
+#undef FAST_COUNTED
 L_STOP:
     SAVE();
     return stop(d);

@@ -102,7 +102,13 @@ static inline const uint8_t *dec_read(decoder *d, size_t n) {
     const uint8_t *p = reader_read_fast(&d->r, n);
     return p ? p : dec_read_slow(d, n);
 }
-const uint8_t *dec_readline(decoder *d, size_t *len);
+/* readline(): the line with its newline, and its length. The slow path
+ * is out of line so that the inline one saves no registers. */
+const uint8_t *dec_readline_slow(decoder *d, size_t *len);
+static inline const uint8_t *dec_readline(decoder *d, size_t *len) {
+    const uint8_t *p = reader_readline_fast(&d->r, len);
+    return p ? p : dec_readline_slow(d, len);
+}
 const uint8_t *dec_readinto(decoder *d, size_t n);
 
 /* Little-endian helpers. */
