@@ -281,12 +281,6 @@ const void *arena_chunk_next(const brine_arena *a, const void *it, const char **
     return c;
 }
 
-void *arena_dup(brine_arena *a, const void *p, size_t n) {
-    void *q = arena_alloc(a, n);
-    if (q && n) memcpy(q, p, n);
-    return q;
-}
-
 brine_code arena_error(const brine_arena *a) {
     return a->over_limit ? BRINE_E_LIMIT_MEMORY : BRINE_E_NOMEM;
 }

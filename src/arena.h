@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "brine.h"
 
@@ -82,8 +83,28 @@ void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size);
 const void *arena_chunk_next(const brine_arena *a, const void *it, const char **lo,
                              const char **hi);
 
-/* Copies n bytes into the arena. */
-void *arena_dup(brine_arena *a, const void *p, size_t n);
+/* Copies n bytes into the arena (arena_alloc's block, NULL on failure).
+ * Inline, with short copies (the strings and bytes of records) done as
+ * two overlapping moves instead of a call to memcpy. */
+static inline void *arena_dup(brine_arena *a, const void *p, size_t n) {
+    unsigned char *q = arena_alloc(a, n);
+    const unsigned char *s = p;
+    if (!q || !n) return q;
+    if (n > 16) {
+        memcpy(q, s, n);
+    } else if (n >= 8) {
+        memcpy(q, s, 8);
+        memcpy(q + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(q, s, 4);
+        memcpy(q + n - 4, s + n - 4, 4);
+    } else {
+        q[0] = s[0];
+        q[n / 2] = s[n / 2];
+        q[n - 1] = s[n - 1];
+    }
+    return q;
+}
 
 /* The error code for the last failure: BRINE_E_LIMIT_MEMORY or BRINE_E_NOMEM. */
 brine_code arena_error(const brine_arena *a);

@@ -184,7 +184,14 @@ brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
     int slot_no = str_singleton_slot(p, n, ncp);
     if (slot_no >= 0 && doc->str1[slot_no]) return doc->str1[slot_no];
     char *q = arena_dup(&doc->arena, p, n);
-    return q ? val_str_owned(doc, q, n, ncp, 0) : NULL;
+    if (!q) return NULL;
+    if (slot_no >= 0) return val_str_owned(doc, q, n, ncp, 0);
+    /* val_str_owned's common case, without its second singleton test. */
+    brine_value *v = val_new(doc, BRINE_STR);
+    if (!v) return NULL;
+    v->u.s.p = q;
+    v->u.s.n = n;
+    return v;
 }
 
 static brine_value *bytes_node(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
