@@ -223,15 +223,24 @@ typedef struct epopvec {
     size_t n, cap;
 } epopvec;
 
-/* The memo's array for one arena chunk (encode_memo.c). */
+/* The memo's arrays for one arena chunk (encode_memo.c). */
 typedef struct ememo_chunk {
     uintptr_t lo, hi; /* the chunk's bytes */
-    uint32_t *idx;    /* per node (address - lo) >> EMEMO_SHIFT; NULL until one is memoized */
+    /* Per node, (address - lo) >> EMEMO_SHIFT: its memo index - its
+     * page's base + 1, 0 when absent, EMEMO_ELSEWHERE when in `other`.
+     * NULL until a node of the chunk is memoized. */
+    uint16_t *idx;
+    /* Per page of EMEMO_PAGE nodes: the first memo index put there + 1,
+     * 0 before. Memo indices only grow, so the others are past it. */
+    uint32_t *base;
+    void *res; /* its arrays' place in ememo.block, not zeroed yet; NULL: its own */
 } ememo_chunk;
 
 enum {
-    EMEMO_SHIFT = 5,  /* log2 of the node size: one entry per 32 bytes */
-    EMEMO_HINTS = 64, /* chunk guesses, by 2 MB of address */
+    EMEMO_SHIFT = 5,      /* log2 of the node size: one entry per 32 bytes */
+    EMEMO_PAGE_SHIFT = 7, /* log2 of the nodes per page (4 KB of arena) */
+    EMEMO_HINTS = 64,     /* chunk guesses, by 2 MB of address */
+    EMEMO_ELSEWHERE = 0xffff,
 };
 
 typedef struct ememo {
@@ -239,7 +248,14 @@ typedef struct ememo {
     size_t n, cap;
     size_t hint[EMEMO_HINTS];        /* a place in chunks to try first */
     const void *seen_doc, *seen_enc; /* newest chunk of each arena already added */
-    ptrmap other;                    /* nodes outside the chunks, indices past 32 bits */
+    /* The arrays of the document's chunks, in one block: made before the
+     * first write, so that the output the caller collects grows past them
+     * rather than between them. */
+    void *block;
+    size_t block_size;
+    /* Nodes outside the chunks, indices past 32 bits or too far past
+     * their page's base. */
+    ptrmap other;
 } ememo;
 
 typedef struct encoder {
@@ -397,23 +413,37 @@ int enc_memo_init(encoder *e);
 /* Frees the memo's memory. */
 void enc_memo_free(encoder *e);
 
-/* Entry values: memo index + 1; 0 = absent, EMEMO_ELSEWHERE = in `other`. */
-#define EMEMO_ELSEWHERE UINT32_MAX
-
 /* Which hint an address uses: one per 2 MB, so that lookups alternating
  * between a few places (the keys made early, the record being written)
  * each find their chunk at once. */
 static inline size_t enc_memo_hint(uintptr_t a) {
     return (a >> 21) & (EMEMO_HINTS - 1);
 }
-/* The memo entry of node when its chunk is the hinted one and has an
- * array, else NULL (the slow paths then find out). chunks[0] always
- * exists, so that the hint can be read before anything was added. */
-static inline uint32_t *enc_memo_entry_fast(encoder *e, const brine_value *node) {
+/* The chunk of node when it is the hinted one and has arrays, else NULL
+ * (the slow paths then find out); *slot is node's place in it. chunks[0]
+ * always exists, so that the hint can be read before anything was added. */
+static inline const ememo_chunk *enc_memo_chunk_fast(const encoder *e, const brine_value *node,
+                                                     size_t *slot) {
     uintptr_t a = (uintptr_t)node;
     const ememo_chunk *c = &e->memo.chunks[e->memo.hint[enc_memo_hint(a)]];
     if (a - c->lo >= c->hi - c->lo || !c->idx) return NULL;
-    return &c->idx[(a - c->lo) >> EMEMO_SHIFT];
+    *slot = (a - c->lo) >> EMEMO_SHIFT;
+    return c;
+}
+/* Puts index idx (the memo's size) at entry `slot` of chunk c when the
+ * arrays can hold it: 1, else 0 (the node then goes to `other`). */
+static inline int enc_memo_set(encoder *e, const ememo_chunk *c, size_t slot, uint64_t idx) {
+    uint16_t *entry = &c->idx[slot];
+    uint32_t *base = &c->base[slot >> EMEMO_PAGE_SHIFT];
+    if (*entry == EMEMO_ELSEWHERE || idx >= UINT32_MAX - 1) return 0;
+    if (!*base) *base = (uint32_t)(idx + 1);
+    uint64_t d = idx + 2 - *base;
+    if (d >= EMEMO_ELSEWHERE) return 0;
+    /* PyMemoTable_Set on a key already present replaces its index with
+     * the table size without growing the table. */
+    if (!*entry) e->memo_len++;
+    *entry = (uint16_t)d;
+    return 1;
 }
 int64_t enc_memo_index_slow(encoder *e, const brine_value *node);
 int enc_memoize_slow(encoder *e, const brine_value *node);
@@ -421,20 +451,21 @@ int enc_memoize_slow(encoder *e, const brine_value *node);
 int enc_write_put(encoder *e, uint64_t idx);
 /* The memo index of node, or -1 when it is not memoized. */
 static inline int64_t enc_memo_index(encoder *e, const brine_value *node) {
-    const uint32_t *entry = enc_memo_entry_fast(e, node);
-    if (entry && *entry != EMEMO_ELSEWHERE) return (int64_t)*entry - 1;
+    size_t slot;
+    const ememo_chunk *c = enc_memo_chunk_fast(e, node, &slot);
+    if (c) {
+        uint32_t v = c->idx[slot];
+        if (!v) return -1;
+        if (v != EMEMO_ELSEWHERE) return (int64_t)c->base[slot >> EMEMO_PAGE_SHIFT] + v - 2;
+    }
     return enc_memo_index_slow(e, node);
 }
 /* memo_put for node (NULL: a fresh object that takes an index). */
 static inline int enc_memoize(encoder *e, const brine_value *node) {
     uint64_t idx = e->memo_len;
-    uint32_t *entry = node ? enc_memo_entry_fast(e, node) : NULL;
-    if (!entry || *entry == EMEMO_ELSEWHERE || idx + 1 >= EMEMO_ELSEWHERE)
-        return enc_memoize_slow(e, node);
-    /* PyMemoTable_Set on a key already present replaces its index with
-     * the table size without growing the table. */
-    if (!*entry) e->memo_len++;
-    *entry = (uint32_t)(idx + 1);
+    size_t slot;
+    const ememo_chunk *c = node ? enc_memo_chunk_fast(e, node, &slot) : NULL;
+    if (!c || !enc_memo_set(e, c, slot, idx)) return enc_memoize_slow(e, node);
     if (node->spare != ENC_FRESH) e->memo_gen++;
     if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
     return enc_write_put(e, idx);

@@ -546,6 +546,37 @@ BUFFERS = [
     ("buffer big", lambda: [pickle.PickleBuffer(bytearray(100000)), "after"]),
 ]
 
+def memo_far_from_page():
+    """A protocol 2 stream (written here, not by CPython) that makes each of
+    20 strs 'e<i>' right before a str 'l<i>', then writes the root
+    [e0..e19, 70000 empty lists, l0..l19, l0..l19]: the pickler memoizes
+    each l<i> 70000 indices after the e<i> made next to it, further than
+    the encoder's 16-bit memo entries reach from their page's base, and
+    fetches it again."""
+    def binunicode(text):
+        data = text.encode()
+        return b"X" + struct.pack("<I", len(data)) + data
+
+    out = [b"\x80\x02", b"]", b"q\x00"]  # the root, memo 0
+    for i in range(20):
+        out += [binunicode("e%d" % i), b"q", bytes([1 + 2 * i]), b"0",
+                binunicode("l%d" % i), b"q", bytes([2 + 2 * i]), b"0"]
+    out += [b"h\x00", b"("]
+    out += [b"h" + bytes([1 + 2 * i]) for i in range(20)]
+    out += [b"]"] * 70000
+    out += [b"h" + bytes([2 + 2 * i]) for i in range(20)] * 2
+    out += [b"e", b"."]
+    return b"".join(out)
+
+
+# Streams CPython does not write, decoded and written back as pickle.dumps
+# writes what pickle.loads makes of them (they are this file's own, so
+# loading them is safe): graphs whose nodes lie in another order than the
+# one the pickler saves them in.
+CRAFTED = [
+    ("memo far from its page", memo_far_from_page),
+]
+
 # Checks known not to round-trip, by (label, protocol or None for all):
 # policies that fail ("s", "b" or "sb") and why. They are run and listed
 # separately; see the report in the encoder's commit for the details.
@@ -680,6 +711,13 @@ def generate(out):
         case(label, lambda p, v=value: dumps_persistent(v, p), 0)
     for label, make in BUFFERS:
         case(label, lambda p, m=make: dumps_buffers(m(), p), 0)
+    for label, make in CRAFTED:
+        stream = make()
+        src = write(stream)
+        value = pickle.loads(stream)
+        for p in range(6):
+            lines.append("%s\t%s\t%d\t%s\t%d\t%s" % (write(dumps(value, p)), src, p,
+                                                      policies(label, p), 0, label))
     with open(os.path.join(out, "manifest.txt"), "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
     return len(lines)
