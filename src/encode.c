@@ -103,6 +103,7 @@ uint8_t *out_reserve_slow(encoder *e, size_t n) {
     if (out_grow(e, n + (new_frame ? ENC_FRAME_HEADER : 0)) < 0) return NULL;
     if (new_frame) {
         e->frame_start = e->len;
+        e->frame_full = e->len + ENC_FRAME_HEADER + ENC_FRAME_TARGET;
         e->len += ENC_FRAME_HEADER; /* filled in by commit_frame() */
     }
     uint8_t *p = e->buf + e->len;
@@ -133,7 +134,7 @@ static void commit_frame(encoder *e) {
         memmove(q, q + ENC_FRAME_HEADER, flen);
         e->len -= ENC_FRAME_HEADER;
     }
-    e->frame_start = NO_FRAME;
+    e->frame_start = e->frame_full = NO_FRAME;
 }
 
 int out_end_frame(encoder *e) {
@@ -336,20 +337,9 @@ int enc_mark_written(encoder *e, ptrmap *seen, const brine_value *root) {
 /* save()                                                                    */
 /* ------------------------------------------------------------------------ */
 
-int enc_save(encoder *e, const brine_value *v) {
-    if (out_boundary(e) < 0) return -1;
-    /* Atoms are never memoized; persistent ids are written before the memo
-     * is consulted, as save_pers runs first in CPython. */
-    switch (v->kind) {
-    case BRINE_NONE: return out_byte(e, OP_NONE);
-    case BRINE_BOOL: return enc_save_bool(e, v);
-    case BRINE_INT: return enc_save_int(e, v);
-    case BRINE_FLOAT: return enc_save_float_bits(e, v->u.fbits);
-    case BRINE_PERSID:
-        if (e->proto == 0) return enc_save_persid0(e, v->u.pid);
-        return enc_push(e, EF_PERSID, v) ? 1 : -1;
-    default: break;
-    }
+/* save() past the atoms: a GET when the memo holds v, else its save. Out
+ * of enc_save, whose atoms then need no registers saved. */
+static int save_memoizable(encoder *e, const brine_value *v) {
     int64_t idx = enc_memo_index(e, v);
     if (idx >= 0) return enc_write_get(e, (uint64_t)idx);
     switch (v->kind) {
@@ -381,6 +371,22 @@ int enc_save(encoder *e, const brine_value *v) {
                             "a read-only buffer view can only be pickled with protocol >= 5");
         return enc_push(e, EF_VIEW, v) ? 1 : -1;
     default: return enc_fail(e, BRINE_E_USAGE, "unknown node kind");
+    }
+}
+
+int enc_save(encoder *e, const brine_value *v) {
+    if (out_boundary(e) < 0) return -1;
+    /* Atoms are never memoized; persistent ids are written before the memo
+     * is consulted, as save_pers runs first in CPython. */
+    switch (v->kind) {
+    case BRINE_NONE: return out_byte(e, OP_NONE);
+    case BRINE_BOOL: return enc_save_bool(e, v);
+    case BRINE_INT: return enc_save_int(e, v);
+    case BRINE_FLOAT: return enc_save_float_bits(e, v->u.fbits);
+    case BRINE_PERSID:
+        if (e->proto == 0) return enc_save_persid0(e, v->u.pid);
+        return enc_push(e, EF_PERSID, v) ? 1 : -1;
+    default: return save_memoizable(e, v);
     }
 }
 
@@ -455,7 +461,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.alloc = doc->arena.alloc;
     e.write = write;
     e.ctx = ctx;
-    e.frame_start = NO_FRAME;
+    e.frame_start = e.frame_full = NO_FRAME;
     e.popped = popped;
     e.copies = copies;
     e.record_popped = record;

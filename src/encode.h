@@ -274,7 +274,10 @@ typedef struct encoder {
     size_t lim;
     int framing;        /* protocol >= 4, after PROTO */
     size_t frame_start; /* offset of the open frame's header, or SIZE_MAX */
-    uint64_t written;   /* bytes handed to the callback */
+    /* frame_start + ENC_FRAME_HEADER + ENC_FRAME_TARGET: the length from
+     * which out_boundary closes the open frame; SIZE_MAX when none is. */
+    size_t frame_full;
+    uint64_t written; /* bytes handed to the callback */
 
     /* memo (encode_memo.c) */
     ememo memo;
@@ -397,14 +400,48 @@ static inline int out_byte(encoder *e, uint8_t c) {
 /* _Pickler_write_bytes: a header and a payload; payloads of 64 KiB and more
  * bypass framing. */
 int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen);
+/* Copies n <= 16 bytes without a call: the short strs and bytes that most
+ * pickles are made of would spend more in memcpy's dispatch than in the
+ * copy. Overlapping loads and stores, all within both ranges. */
+static inline void enc_copy_small(uint8_t *dst, const uint8_t *src, size_t n) {
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+/* An opcode, a one-byte length and n <= 255 bytes (SHORT_BINUNICODE,
+ * SHORT_BINBYTES): one reservation. */
+static inline int out_write_short(encoder *e, uint8_t op, const void *data, size_t n) {
+    uint8_t *p = out_reserve(e, 2 + n);
+    if (!p) return -1;
+    p[0] = op;
+    p[1] = (uint8_t)n;
+    if (n <= 16)
+        enc_copy_small(p + 2, data, n);
+    else
+        memcpy(p + 2, data, n);
+    return 0;
+}
 /* Commits the open frame and hands it on (out_boundary's slow path). */
 int out_end_frame(encoder *e);
 /* _Pickler_OpcodeBoundary, called where save() starts: a frame that holds
- * ENC_FRAME_TARGET bytes is closed. frame_start is SIZE_MAX whenever no
+ * ENC_FRAME_TARGET bytes is closed. frame_full is SIZE_MAX whenever no
  * frame is open, so always when not framing. */
 static inline int out_boundary(encoder *e) {
-    if (e->frame_start == SIZE_MAX || e->len - e->frame_start < ENC_FRAME_HEADER + ENC_FRAME_TARGET)
-        return 0;
+    if (e->len < e->frame_full) return 0;
     return out_end_frame(e);
 }
 
@@ -475,8 +512,17 @@ static inline int enc_memoize(encoder *e, const brine_value *node) {
  * outer copy is being popped, when the pass records them (encoder.popped).
  * 0, or -1 when out of memory. */
 int enc_note_recursed(encoder *e, const brine_value *node);
+/* enc_write_get for what BINGET cannot fetch: GET, LONG_BINGET. */
+int enc_write_get_long(encoder *e, uint64_t index);
 /* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
-int enc_write_get(encoder *e, uint64_t index);
+static inline int enc_write_get(encoder *e, uint64_t index) {
+    if (index >= 256 || e->proto == 0) return enc_write_get_long(e, index);
+    uint8_t *p = out_reserve(e, 2);
+    if (!p) return -1;
+    p[0] = OP_BINGET;
+    p[1] = (uint8_t)index;
+    return 0;
+}
 
 /* Pushes a frame (zeroed apart from kind and node). NULL on failure. The
  * pointer is valid until the next push. */

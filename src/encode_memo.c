@@ -226,7 +226,7 @@ int enc_memoize_slow(encoder *e, const brine_value *node) {
     return enc_write_put(e, idx);
 }
 
-int enc_write_get(encoder *e, uint64_t idx) {
+int enc_write_get_long(encoder *e, uint64_t idx) {
     return write_memo_op(e, idx, OP_GET, OP_BINGET, OP_LONG_BINGET,
                          "memo id too large for LONG_BINGET");
 }
