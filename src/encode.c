@@ -224,36 +224,47 @@ eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node) {
 }
 
 int enc_enter(encoder *e, eframe *f) {
-    uint64_t *slot = ptrmap_put(&e->active, f->node, NULL);
-    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
     /* CPython memoizes tuples, frozensets and reduced objects after their
      * items, so a node met again while it is being saved is saved once
      * more. What save() does depends only on which objects the memo holds
      * (fresh ones are never fetched again), so when none was added since
-     * the save in progress started, the new one repeats it step for step
-     * and meets the node again: CPython recurses until RecursionError.
-     * Otherwise it goes differently and may end (in the memo). */
-    if (*slot && *slot - 1 == e->memo_gen)
+     * the save in progress started (the node is recent), the new one
+     * repeats it step for step and meets the node again: CPython recurses
+     * until RecursionError. Otherwise it goes differently and may end (in
+     * the memo). Recent saves are few (a memo_put ends them all): a short
+     * array, and a map past it for long runs of nested tuples. */
+    const brine_value *node = f->node;
+    size_t n = e->nrecent < ENC_RECENT ? e->nrecent : ENC_RECENT;
+    int again = 0;
+    for (size_t i = 0; i < n; i++)
+        again |= e->recent[i] == node;
+    if (!again && e->nrecent > ENC_RECENT) again = ptrmap_get(&e->recent_more, node) != NULL;
+    if (again)
         return enc_fail(e, BRINE_E_PICKLING,
                         "maximum recursion depth exceeded while pickling an object "
                         "(it contains itself through tuples or reduce arguments only)");
-    f->prev_active = *slot;
-    *slot = e->memo_gen + 1;
+    if (e->nrecent < ENC_RECENT)
+        e->recent[e->nrecent] = node;
+    else if (!ptrmap_put(&e->recent_more, node, NULL))
+        return enc_fail(e, BRINE_E_NOMEM, NULL);
+    e->nrecent++;
+    f->gen = e->memo_gen + 1;
     f->counted = 1;
     return 0;
 }
 
 void enc_leave(encoder *e, eframe *f) {
     if (!f->counted) return;
-    /* An absent key reads as 0: removing it keeps the map as small as the
-     * stack of saves in progress, instead of every node ever entered. */
-    if (!f->prev_active) {
-        ptrmap_remove(&e->active, f->node);
-    } else {
-        uint64_t *slot = ptrmap_get(&e->active, f->node);
-        if (slot) *slot = f->prev_active;
-    }
     f->counted = 0;
+    /* Saves end in the reverse order they started: a recent one is the
+     * newest recent one. */
+    if (f->gen != e->memo_gen + 1) return;
+    if (--e->nrecent >= ENC_RECENT) ptrmap_remove(&e->recent_more, f->node);
+}
+
+void enc_forget_recent(encoder *e) {
+    /* Freed rather than emptied: it only grows for long runs of tuples. */
+    ptrmap_free(&e->recent_more);
 }
 
 static void enc_pop(encoder *e) {
@@ -465,7 +476,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.popped = popped;
     e.copies = copies;
     e.record_popped = record;
-    ptrmap_init(&e.active, &e.alloc);
+    ptrmap_init(&e.recent_more, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
     ptrmap_init(&e.twin_of, &e.alloc);
     arena_init(&e.arena, &e.alloc, 0);
@@ -489,7 +500,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     if (e.buf) e.alloc.free(e.alloc.ctx, e.buf, e.cap);
     if (e.stack) e.alloc.free(e.alloc.ctx, e.stack, e.stack_cap * sizeof *e.stack);
     enc_memo_free(&e);
-    ptrmap_free(&e.active);
+    ptrmap_free(&e.recent_more);
     ptrmap_free(&e.setter_of);
     ptrmap_free(&e.twin_of);
     enc_reduce_free(&e);

@@ -112,6 +112,7 @@ enum {
     ENC_FRAME_MIN = 4,            /* FRAME_SIZE_MIN */
     ENC_FRAME_HEADER = 9,         /* FRAME + 8-byte length */
     ENC_FLUSH_AT = 64 * 1024,     /* unframed output is handed on in pieces this big */
+    ENC_RECENT = 8,               /* encoder.recent */
 };
 
 /* Frame kinds: one per CPython function that recurses through save(). */
@@ -182,12 +183,12 @@ typedef struct ebatch {
 typedef struct eframe {
     uint8_t kind;            /* eframe_kind */
     uint8_t state;           /* kind-specific progress */
-    uint8_t counted;         /* node is in the active map (recursion guard) */
+    uint8_t counted;         /* node is in the recursion guard (enc_enter) */
     uint8_t op;              /* EF_REDUCE: REDUCE, NEWOBJ or NEWOBJ_EX */
     uint8_t src;             /* eseq_src of seq */
     uint8_t width;           /* nodes per unit of seq: 1 or 2 */
     const brine_value *node; /* the object saved (memo key); NULL when fresh */
-    uint64_t prev_active;    /* counted: node's entry in the active map before this frame */
+    uint64_t gen;            /* counted: encoder.memo_gen + 1 when the save started */
     eseq seq;                /* items, entries, operations; EF_REDUCE: the args */
     union {
         struct { /* containers, batched runs, EF_OPS, EF_ROOT */
@@ -226,6 +227,7 @@ typedef struct epopvec {
 /* The memo's arrays for one arena chunk (encode_memo.c). */
 typedef struct ememo_chunk {
     uintptr_t lo, hi; /* the chunk's bytes */
+    uintptr_t span;   /* hi - lo once the arrays are there, 0 before: one compare */
     /* Per node, (address - lo) >> EMEMO_SHIFT: its memo index - its
      * page's base + 1, 0 when absent, EMEMO_ELSEWHERE when in `other`.
      * NULL until a node of the chunk is memoized. */
@@ -246,8 +248,8 @@ enum {
 typedef struct ememo {
     ememo_chunk *chunks; /* sorted by address */
     size_t n, cap;
-    size_t hint[EMEMO_HINTS];        /* a place in chunks to try first */
-    const void *seen_doc, *seen_enc; /* newest chunk of each arena already added */
+    const ememo_chunk *hint[EMEMO_HINTS]; /* a chunk to try first, in chunks */
+    const void *seen_doc, *seen_enc;      /* newest chunk of each arena already added */
     /* The arrays of the document's chunks, in one block: made before the
      * first write, so that the output the caller collects grows past them
      * rather than between them. */
@@ -283,11 +285,14 @@ typedef struct encoder {
     ememo memo;
     uint64_t memo_len;
     /* recursion guard (encode.c): memo_gen counts the memo_puts of objects
-     * that can be fetched again (not ENC_FRESH); active maps a node being
-     * saved (tuple, frozenset, reduce) to memo_gen + 1 at its innermost
-     * save in progress. */
+     * that can be fetched again (not ENC_FRESH). The nodes whose saves
+     * (tuple, frozenset, reduce) started since the last of them and are
+     * still in progress, outermost first: the first ENC_RECENT in recent,
+     * the others in recent_more. */
     uint64_t memo_gen;
-    ptrmap active;
+    const brine_value *recent[ENC_RECENT];
+    size_t nrecent;
+    ptrmap recent_more;
 
     /* frames (encode.c) */
     eframe *stack;
@@ -457,14 +462,16 @@ static inline size_t enc_memo_hint(uintptr_t a) {
     return (a >> 21) & (EMEMO_HINTS - 1);
 }
 /* The chunk of node when it is the hinted one and has arrays, else NULL
- * (the slow paths then find out); *slot is node's place in it. chunks[0]
- * always exists, so that the hint can be read before anything was added. */
+ * (the slow paths then find out); *slot is node's place in it. Every hint
+ * points into chunks, which has an element from the start, so that it can
+ * be read before anything was added. */
 static inline const ememo_chunk *enc_memo_chunk_fast(const encoder *e, const brine_value *node,
                                                      size_t *slot) {
     uintptr_t a = (uintptr_t)node;
-    const ememo_chunk *c = &e->memo.chunks[e->memo.hint[enc_memo_hint(a)]];
-    if (a - c->lo >= c->hi - c->lo || !c->idx) return NULL;
-    *slot = (a - c->lo) >> EMEMO_SHIFT;
+    const ememo_chunk *c = e->memo.hint[enc_memo_hint(a)];
+    uintptr_t off = a - c->lo;
+    if (off >= c->span) return NULL;
+    *slot = off >> EMEMO_SHIFT;
     return c;
 }
 /* Puts index idx (the memo's size) at entry `slot` of chunk c when the
@@ -481,6 +488,15 @@ static inline int enc_memo_set(encoder *e, const ememo_chunk *c, size_t slot, ui
     if (!*entry) e->memo_len++;
     *entry = (uint16_t)d;
     return 1;
+}
+/* Clears recent_more (enc_memo_gen_bump's slow path). */
+void enc_forget_recent(encoder *e);
+/* memo_gen++ for a memo_put of an object that can be fetched again: the
+ * saves in progress are no longer recent. */
+static inline void enc_memo_gen_bump(encoder *e) {
+    e->memo_gen++;
+    if (e->nrecent > ENC_RECENT) enc_forget_recent(e);
+    e->nrecent = 0;
 }
 int64_t enc_memo_index_slow(encoder *e, const brine_value *node);
 int enc_memoize_slow(encoder *e, const brine_value *node);
@@ -503,7 +519,7 @@ static inline int enc_memoize(encoder *e, const brine_value *node) {
     size_t slot;
     const ememo_chunk *c = node ? enc_memo_chunk_fast(e, node, &slot) : NULL;
     if (!c || !enc_memo_set(e, c, slot, idx)) return enc_memoize_slow(e, node);
-    if (node->spare != ENC_FRESH) e->memo_gen++;
+    if (node->spare != ENC_FRESH) enc_memo_gen_bump(e);
     if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
     return enc_write_put(e, idx);
 }

@@ -29,6 +29,11 @@
 
 _Static_assert(sizeof(brine_value) >= (1u << EMEMO_SHIFT), "nodes must not share a memo entry");
 
+static void reset_hints(ememo *m) {
+    for (size_t i = 0; i < EMEMO_HINTS; i++)
+        m->hint[i] = m->chunks;
+}
+
 /* Inserts the chunk [lo, hi), keeping the array sorted. 0, or -1. */
 static int add_chunk(encoder *e, uintptr_t lo, uintptr_t hi) {
     ememo *m = &e->memo;
@@ -42,10 +47,10 @@ static int add_chunk(encoder *e, uintptr_t lo, uintptr_t hi) {
         m->chunks[i] = m->chunks[i - 1];
         i--;
     }
-    m->chunks[i] = (ememo_chunk){lo, hi, NULL, NULL, NULL};
+    m->chunks[i] = (ememo_chunk){lo, hi, 0, NULL, NULL, NULL};
     m->n++;
-    /* The hints hold positions in the array, which just moved. */
-    memset(m->hint, 0, sizeof m->hint);
+    /* The hints point into the array, which just moved. */
+    reset_hints(m);
     return 0;
 }
 
@@ -78,7 +83,8 @@ int enc_memo_init(encoder *e) {
     m->chunks = e->alloc.malloc(e->alloc.ctx, 32 * sizeof *m->chunks);
     if (!m->chunks) return enc_fail(e, BRINE_E_NOMEM, NULL);
     m->cap = 32;
-    m->chunks[0] = (ememo_chunk){0, 0, NULL, NULL, NULL};
+    m->chunks[0] = (ememo_chunk){0, 0, 0, NULL, NULL, NULL};
+    reset_hints(m);
     if (add_new_chunks(e, &e->doc->arena, &m->seen_doc) < 0) return -1;
     /* One block for the document's chunks, touched only where a chunk
      * gets its first memoized node. */
@@ -112,18 +118,17 @@ void enc_memo_free(encoder *e) {
 static ememo_chunk *find_chunk(ememo *m, uintptr_t a) {
     if (!m->n) return NULL;
     size_t h = enc_memo_hint(a);
-    ememo_chunk *c = &m->chunks[m->hint[h]];
-    if (a - c->lo < c->hi - c->lo) return c;
+    const ememo_chunk *c = m->hint[h];
+    if (a - c->lo < c->hi - c->lo) return &m->chunks[c - m->chunks];
     size_t lo = 0, n = m->n;
     while (n > 1) {
         size_t half = n / 2;
         if (m->chunks[lo + half].lo <= a) lo += half;
         n -= half;
     }
-    c = &m->chunks[lo];
-    if (a - c->lo >= c->hi - c->lo) return NULL;
-    m->hint[h] = lo;
-    return c;
+    if (a - m->chunks[lo].lo >= m->chunks[lo].hi - m->chunks[lo].lo) return NULL;
+    m->hint[h] = &m->chunks[lo];
+    return &m->chunks[lo];
 }
 
 int64_t enc_memo_index_slow(encoder *e, const brine_value *node) {
@@ -167,6 +172,7 @@ static ememo_chunk *chunk_of(encoder *e, const brine_value *node, int *rc) {
         size_t slots = ((c->hi - c->lo) >> EMEMO_SHIFT) + 1;
         c->base = p;
         c->idx = (uint16_t *)(c->base + (slots >> EMEMO_PAGE_SHIFT) + 1);
+        c->span = c->hi - c->lo;
     }
     return c;
 }
@@ -219,7 +225,7 @@ int enc_memoize_slow(encoder *e, const brine_value *node) {
             if (!*slot) e->memo_len++;
             *slot = idx + 1;
         }
-        if (node->spare != ENC_FRESH) e->memo_gen++;
+        if (node->spare != ENC_FRESH) enc_memo_gen_bump(e);
     } else {
         e->memo_len++;
     }

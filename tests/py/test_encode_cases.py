@@ -278,6 +278,18 @@ def recursive_list():
     return l
 
 
+def tuple_chain_through_list(n):
+    """n tuples nested in one another, the innermost holding a list that
+    holds the outermost: saved twice over (the encoder's recursion guard
+    then follows more than its eight inline entries)."""
+    lst = []
+    t = (lst,)
+    for _ in range(n - 1):
+        t = (t,)
+    lst.append(t)
+    return t
+
+
 def recursive_dict():
     d = {"a": 1}
     d["self"] = d
@@ -461,6 +473,7 @@ DATA += [
     ("frozenset in list twice", (lambda s: [s, s])(frozenset({1, 2}))),
     ("shared", shared()), ("distinct equal", distinct_equal()),
     ("recursive list", recursive_list()), ("recursive dict", recursive_dict()),
+    ("tuple chain 20 through a list", tuple_chain_through_list(20)),
     ("dict keys", {None: 1, True: 2, 1.5: 3, (1, 2): 4, "s": 5, b"b": 6, frozenset(): 7}),
     ("nested 64K", big_nested(3000, 3)), ("nested 200K", big_nested(20000, 5)),
     ("list of 70000-byte items", [b"z" * 70000, "y" * 70000, b"w" * 65535, b"v" * 65536]),
