@@ -39,22 +39,16 @@ int enc_fail(encoder *e, brine_code code, const char *msg) {
 }
 
 int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
-    /* Two digits per division, straight into the output: protocol 0
-     * writes every int and memo index in decimal. */
+    /* Two digits per division, from the end of a line on the stack, which
+     * then goes out in one small copy: protocol 0 writes every int and
+     * memo index in decimal. */
     static const char pairs[] = "00010203040506070809101112131415161718192021222324"
                                 "25262728293031323334353637383940414243444546474849"
                                 "50515253545556575859606162636465666768697071727374"
                                 "75767778798081828384858687888990919293949596979899";
-    size_t digits = 1;
-    for (uint64_t p = 10; digits < 20 && x >= p; p *= 10)
-        digits++;
-    size_t n = 1 + (neg != 0) + digits;
-    uint8_t *out = out_reserve(e, n + 1);
-    if (!out) return -1;
-    out[0] = op;
-    if (neg) out[1] = '-';
-    out[n] = '\n';
-    uint8_t *q = out + n;
+    uint8_t line[24]; /* op, '-', 20 digits, '\n' */
+    uint8_t *q = line + sizeof line;
+    *--q = '\n';
     while (x >= 100) {
         size_t d = (size_t)(x % 100) * 2;
         x /= 100;
@@ -67,6 +61,12 @@ int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
     } else {
         *--q = (uint8_t)('0' + x);
     }
+    if (neg) *--q = '-';
+    *--q = op;
+    size_t n = (size_t)(line + sizeof line - q);
+    uint8_t *out = out_reserve(e, n);
+    if (!out) return -1;
+    enc_copy_small(out, q, n);
     return 0;
 }
 
