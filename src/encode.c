@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "encode_memo.h"
 #include "errors.h"
 #include "graph.h"
 

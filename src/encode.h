@@ -16,7 +16,8 @@
  *
  * Layout:
  *   encode.c            options, driver loop, output buffer and framing
- *   encode_memo.c       the memo: node -> memo index, PUT and GET
+ *   encode_memo.c       the memo: node -> memo index, PUT and GET (its
+ *                       fast paths inline in encode_memo.h)
  *   encode_atoms.c      None, bool, int, float, str, bytes, bytearray,
  *                       pickle buffers, persistent ids at protocol 0
  *   encode_containers.c tuple, list, dict, set, frozenset and the batching
@@ -232,17 +233,18 @@ typedef struct ememo_chunk {
      * page's base + 1, 0 when absent, EMEMO_ELSEWHERE when in `other`.
      * NULL until a node of the chunk is memoized. */
     uint16_t *idx;
-    /* Per page of EMEMO_PAGE nodes: the first memo index put there + 1,
-     * 0 before. Memo indices only grow, so the others are past it. */
+    /* Per page of 1 << EMEMO_PAGE_SHIFT nodes: the first memo index put
+     * there + 1, 0 before. Memo indices only grow, so the others are past
+     * it. */
     uint32_t *base;
     void *res; /* its arrays' place in ememo.block, not zeroed yet; NULL: its own */
 } ememo_chunk;
 
 enum {
-    EMEMO_SHIFT = 5,      /* log2 of the node size: one entry per 32 bytes */
-    EMEMO_PAGE_SHIFT = 7, /* log2 of the nodes per page (4 KB of arena) */
-    EMEMO_HINTS = 64,     /* chunk guesses, by 2 MB of address */
-    EMEMO_ELSEWHERE = 0xffff,
+    EMEMO_SHIFT = 5,          /* log2 of the node size: one entry per 32 bytes */
+    EMEMO_PAGE_SHIFT = 7,     /* log2 of the nodes per page (4 KB of arena) */
+    EMEMO_HINTS = 64,         /* chunk guesses, by 2 MB of address */
+    EMEMO_ELSEWHERE = 0xffff, /* an idx entry: the node is in ememo.other */
 };
 
 typedef struct ememo {
@@ -250,9 +252,9 @@ typedef struct ememo {
     size_t n, cap;
     const ememo_chunk *hint[EMEMO_HINTS]; /* a chunk to try first, in chunks */
     const void *seen_doc, *seen_enc;      /* newest chunk of each arena already added */
-    /* The arrays of the document's chunks, in one block: made before the
-     * first write, so that the output the caller collects grows past them
-     * rather than between them. */
+    /* The arrays of the document's chunks, in one block: allocated before
+     * any output reaches the caller, so that the caller's buffer grows past
+     * them rather than between them. */
     void *block;
     size_t block_size;
     /* Nodes outside the chunks, indices past 32 bits or too far past
@@ -456,96 +458,10 @@ static inline int out_boundary(encoder *e) {
     return out_end_frame(e);
 }
 
-/* Sets up the memo (the document's chunks); 0, or -1 (encoder error set). */
-int enc_memo_init(encoder *e);
-/* Frees the memo's memory. */
-void enc_memo_free(encoder *e);
-
-/* Which hint an address uses: one per 2 MB, so that lookups alternating
- * between a few places (the keys made early, the record being written)
- * each find their chunk at once. */
-static inline size_t enc_memo_hint(uintptr_t a) {
-    return (a >> 21) & (EMEMO_HINTS - 1);
-}
-/* The chunk of node when it is the hinted one and has arrays, else NULL
- * (the slow paths then find out); *slot is node's place in it. Every hint
- * points into chunks, which has an element from the start, so that it can
- * be read before anything was added. */
-static inline const ememo_chunk *enc_memo_chunk_fast(const encoder *e, const brine_value *node,
-                                                     size_t *slot) {
-    uintptr_t a = (uintptr_t)node;
-    const ememo_chunk *c = e->memo.hint[enc_memo_hint(a)];
-    uintptr_t off = a - c->lo;
-    if (off >= c->span) return NULL;
-    *slot = off >> EMEMO_SHIFT;
-    return c;
-}
-/* Puts index idx (the memo's size) at entry `slot` of chunk c when the
- * arrays can hold it: 1, else 0 (the node then goes to `other`). */
-static inline int enc_memo_set(encoder *e, const ememo_chunk *c, size_t slot, uint64_t idx) {
-    uint16_t *entry = &c->idx[slot];
-    uint32_t *base = &c->base[slot >> EMEMO_PAGE_SHIFT];
-    if (*entry == EMEMO_ELSEWHERE || idx >= UINT32_MAX - 1) return 0;
-    if (!*base) *base = (uint32_t)(idx + 1);
-    uint64_t d = idx + 2 - *base;
-    if (d >= EMEMO_ELSEWHERE) return 0;
-    /* PyMemoTable_Set on a key already present replaces its index with
-     * the table size without growing the table. */
-    if (!*entry) e->memo_len++;
-    *entry = (uint16_t)d;
-    return 1;
-}
-/* Clears recent_more (enc_memo_gen_bump's slow path). */
-void enc_forget_recent(encoder *e);
-/* memo_gen++ for a memo_put of an object that can be fetched again: the
- * saves in progress are no longer recent. */
-static inline void enc_memo_gen_bump(encoder *e) {
-    e->memo_gen++;
-    if (e->nrecent > ENC_RECENT) enc_forget_recent(e);
-    e->nrecent = 0;
-}
-int64_t enc_memo_index_slow(encoder *e, const brine_value *node);
-int enc_memoize_slow(encoder *e, const brine_value *node);
-/* memo_put's opcode for index idx (the put itself is done). */
-int enc_write_put(encoder *e, uint64_t idx);
-/* The memo index of node, or -1 when it is not memoized. */
-static inline int64_t enc_memo_index(encoder *e, const brine_value *node) {
-    size_t slot;
-    const ememo_chunk *c = enc_memo_chunk_fast(e, node, &slot);
-    if (c) {
-        uint32_t v = c->idx[slot];
-        if (!v) return -1;
-        if (v != EMEMO_ELSEWHERE) return (int64_t)c->base[slot >> EMEMO_PAGE_SHIFT] + v - 2;
-    }
-    return enc_memo_index_slow(e, node);
-}
-/* memo_put for node (NULL: a fresh object that takes an index). */
-static inline int enc_memoize(encoder *e, const brine_value *node) {
-    uint64_t idx = e->memo_len;
-    size_t slot;
-    const ememo_chunk *c = node ? enc_memo_chunk_fast(e, node, &slot) : NULL;
-    if (!c || !enc_memo_set(e, c, slot, idx)) return enc_memoize_slow(e, node);
-    if (node->spare != ENC_FRESH) enc_memo_gen_bump(e);
-    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
-    return enc_write_put(e, idx);
-}
-
 /* Records the persistent id items of the tuple or frozenset node, whose
  * outer copy is being popped, when the pass records them (encoder.popped).
  * 0, or -1 when out of memory. */
 int enc_note_recursed(encoder *e, const brine_value *node);
-/* enc_write_get for what BINGET cannot fetch: GET, LONG_BINGET. */
-int enc_write_get_long(encoder *e, uint64_t index);
-/* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
-static inline int enc_write_get(encoder *e, uint64_t index) {
-    if (index >= 256 || e->proto == 0) return enc_write_get_long(e, index);
-    uint8_t *p = out_reserve(e, 2);
-    if (!p) return -1;
-    p[0] = OP_BINGET;
-    p[1] = (uint8_t)index;
-    return 0;
-}
-
 /* Pushes a frame (zeroed apart from kind and node). NULL on failure. The
  * pointer is valid until the next push. */
 eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node);

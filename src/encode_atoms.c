@@ -12,6 +12,7 @@
 
 #include "bigint.h"
 #include "encode.h"
+#include "encode_memo.h"
 #include "pyfloat.h"
 #include "pytext.h"
 

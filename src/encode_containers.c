@@ -16,6 +16,7 @@
  *                     protocol 0 writes APPEND / SETITEM after every item.
  */
 #include "encode.h"
+#include "encode_memo.h"
 
 static const brine_value *unit_node(const eframe *f, size_t i, int half) {
     const eseq *s = &f->seq;

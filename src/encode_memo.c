@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "encode_memo.h"
 
 _Static_assert(sizeof(brine_value) >= (1u << EMEMO_SHIFT), "nodes must not share a memo entry");
 
