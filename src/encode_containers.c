@@ -79,8 +79,8 @@ static int save_group(encoder *e, size_t fi) {
     switch ((eseq_src)f->src) {
     case SEQ_ARRAY: {
         brine_value *const *items = f->seq.u.items;
-        while (pos < gend && (r = enc_save(e, items[pos++])) == 0) {
-        }
+        while (pos < gend)
+            if ((r = enc_save(e, items[pos++])) != 0) break;
         break;
     }
     case SEQ_DICT: {
