@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "encode_memo.h"
 #include "errors.h"
 #include "graph.h"
 
@@ -39,22 +40,16 @@ int enc_fail(encoder *e, brine_code code, const char *msg) {
 }
 
 int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
-    /* Two digits per division, straight into the output: protocol 0
-     * writes every int and memo index in decimal. */
+    /* Two digits per division, from the end of a line on the stack, which
+     * then goes out in one small copy: protocol 0 writes every int and
+     * memo index in decimal. */
     static const char pairs[] = "00010203040506070809101112131415161718192021222324"
                                 "25262728293031323334353637383940414243444546474849"
                                 "50515253545556575859606162636465666768697071727374"
                                 "75767778798081828384858687888990919293949596979899";
-    size_t digits = 1;
-    for (uint64_t p = 10; digits < 20 && x >= p; p *= 10)
-        digits++;
-    size_t n = 1 + (neg != 0) + digits;
-    uint8_t *out = out_reserve(e, n + 1);
-    if (!out) return -1;
-    out[0] = op;
-    if (neg) out[1] = '-';
-    out[n] = '\n';
-    uint8_t *q = out + n;
+    uint8_t line[24]; /* op, '-', 20 digits, '\n' */
+    uint8_t *q = line + sizeof line;
+    *--q = '\n';
     while (x >= 100) {
         size_t d = (size_t)(x % 100) * 2;
         x /= 100;
@@ -67,6 +62,12 @@ int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
     } else {
         *--q = (uint8_t)('0' + x);
     }
+    if (neg) *--q = '-';
+    *--q = op;
+    size_t n = (size_t)(line + sizeof line - q);
+    uint8_t *out = out_reserve(e, n);
+    if (!out) return -1;
+    enc_copy_small(out, q, n);
     return 0;
 }
 
@@ -103,6 +104,7 @@ uint8_t *out_reserve_slow(encoder *e, size_t n) {
     if (out_grow(e, n + (new_frame ? ENC_FRAME_HEADER : 0)) < 0) return NULL;
     if (new_frame) {
         e->frame_start = e->len;
+        e->frame_full = e->len + ENC_FRAME_HEADER + ENC_FRAME_TARGET;
         e->len += ENC_FRAME_HEADER; /* filled in by commit_frame() */
     }
     uint8_t *p = e->buf + e->len;
@@ -133,7 +135,7 @@ static void commit_frame(encoder *e) {
         memmove(q, q + ENC_FRAME_HEADER, flen);
         e->len -= ENC_FRAME_HEADER;
     }
-    e->frame_start = NO_FRAME;
+    e->frame_start = e->frame_full = NO_FRAME;
 }
 
 int out_end_frame(encoder *e) {
@@ -223,36 +225,47 @@ eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node) {
 }
 
 int enc_enter(encoder *e, eframe *f) {
-    uint64_t *slot = ptrmap_put(&e->active, f->node, NULL);
-    if (!slot) return enc_fail(e, BRINE_E_NOMEM, NULL);
     /* CPython memoizes tuples, frozensets and reduced objects after their
      * items, so a node met again while it is being saved is saved once
      * more. What save() does depends only on which objects the memo holds
      * (fresh ones are never fetched again), so when none was added since
-     * the save in progress started, the new one repeats it step for step
-     * and meets the node again: CPython recurses until RecursionError.
-     * Otherwise it goes differently and may end (in the memo). */
-    if (*slot && *slot - 1 == e->memo_gen)
+     * the save in progress started (the node is recent), the new one
+     * repeats it step for step and meets the node again: CPython recurses
+     * until RecursionError. Otherwise it goes differently and may end (in
+     * the memo). Recent saves are few (a memo_put ends them all): a short
+     * array, and a map past it for long runs of nested tuples. */
+    const brine_value *node = f->node;
+    size_t n = e->nrecent < ENC_RECENT ? e->nrecent : ENC_RECENT;
+    int again = 0;
+    for (size_t i = 0; i < n; i++)
+        again |= e->recent[i] == node;
+    if (!again && e->nrecent > ENC_RECENT) again = ptrmap_get(&e->recent_more, node) != NULL;
+    if (again)
         return enc_fail(e, BRINE_E_PICKLING,
                         "maximum recursion depth exceeded while pickling an object "
                         "(it contains itself through tuples or reduce arguments only)");
-    f->prev_active = *slot;
-    *slot = e->memo_gen + 1;
+    if (e->nrecent < ENC_RECENT)
+        e->recent[e->nrecent] = node;
+    else if (!ptrmap_put(&e->recent_more, node, NULL))
+        return enc_fail(e, BRINE_E_NOMEM, NULL);
+    e->nrecent++;
+    f->gen = e->memo_gen + 1;
     f->counted = 1;
     return 0;
 }
 
 void enc_leave(encoder *e, eframe *f) {
     if (!f->counted) return;
-    /* An absent key reads as 0: removing it keeps the map as small as the
-     * stack of saves in progress, instead of every node ever entered. */
-    if (!f->prev_active) {
-        ptrmap_remove(&e->active, f->node);
-    } else {
-        uint64_t *slot = ptrmap_get(&e->active, f->node);
-        if (slot) *slot = f->prev_active;
-    }
     f->counted = 0;
+    /* Saves end in the reverse order they started: a recent one is the
+     * newest recent one. */
+    if (f->gen != e->memo_gen + 1) return;
+    if (--e->nrecent >= ENC_RECENT) ptrmap_remove(&e->recent_more, f->node);
+}
+
+void enc_forget_recent(encoder *e) {
+    /* Freed rather than emptied: it only grows for long runs of tuples. */
+    ptrmap_free(&e->recent_more);
 }
 
 static void enc_pop(encoder *e) {
@@ -336,20 +349,9 @@ int enc_mark_written(encoder *e, ptrmap *seen, const brine_value *root) {
 /* save()                                                                    */
 /* ------------------------------------------------------------------------ */
 
-int enc_save(encoder *e, const brine_value *v) {
-    if (out_boundary(e) < 0) return -1;
-    /* Atoms are never memoized; persistent ids are written before the memo
-     * is consulted, as save_pers runs first in CPython. */
-    switch (v->kind) {
-    case BRINE_NONE: return out_byte(e, OP_NONE);
-    case BRINE_BOOL: return enc_save_bool(e, v);
-    case BRINE_INT: return enc_save_int(e, v);
-    case BRINE_FLOAT: return enc_save_float_bits(e, v->u.fbits);
-    case BRINE_PERSID:
-        if (e->proto == 0) return enc_save_persid0(e, v->u.pid);
-        return enc_push(e, EF_PERSID, v) ? 1 : -1;
-    default: break;
-    }
+/* save() past the atoms: a GET when the memo holds v, else its save. Out
+ * of enc_save, whose atoms then need no registers saved. */
+static int save_memoizable(encoder *e, const brine_value *v) {
     int64_t idx = enc_memo_index(e, v);
     if (idx >= 0) return enc_write_get(e, (uint64_t)idx);
     switch (v->kind) {
@@ -381,6 +383,22 @@ int enc_save(encoder *e, const brine_value *v) {
                             "a read-only buffer view can only be pickled with protocol >= 5");
         return enc_push(e, EF_VIEW, v) ? 1 : -1;
     default: return enc_fail(e, BRINE_E_USAGE, "unknown node kind");
+    }
+}
+
+int enc_save(encoder *e, const brine_value *v) {
+    if (out_boundary(e) < 0) return -1;
+    /* Atoms are never memoized; persistent ids are written before the memo
+     * is consulted, as save_pers runs first in CPython. */
+    switch (v->kind) {
+    case BRINE_NONE: return out_byte(e, OP_NONE);
+    case BRINE_BOOL: return enc_save_bool(e, v);
+    case BRINE_INT: return enc_save_int(e, v);
+    case BRINE_FLOAT: return enc_save_float_bits(e, v->u.fbits);
+    case BRINE_PERSID:
+        if (e->proto == 0) return enc_save_persid0(e, v->u.pid);
+        return enc_push(e, EF_PERSID, v) ? 1 : -1;
+    default: return save_memoizable(e, v);
     }
 }
 
@@ -455,11 +473,11 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     e.alloc = doc->arena.alloc;
     e.write = write;
     e.ctx = ctx;
-    e.frame_start = NO_FRAME;
+    e.frame_start = e.frame_full = NO_FRAME;
     e.popped = popped;
     e.copies = copies;
     e.record_popped = record;
-    ptrmap_init(&e.active, &e.alloc);
+    ptrmap_init(&e.recent_more, &e.alloc);
     ptrmap_init(&e.setter_of, &e.alloc);
     ptrmap_init(&e.twin_of, &e.alloc);
     arena_init(&e.arena, &e.alloc, 0);
@@ -483,7 +501,7 @@ static int encode_pass(const brine_doc *doc, const brine_encode_options *opts, i
     if (e.buf) e.alloc.free(e.alloc.ctx, e.buf, e.cap);
     if (e.stack) e.alloc.free(e.alloc.ctx, e.stack, e.stack_cap * sizeof *e.stack);
     enc_memo_free(&e);
-    ptrmap_free(&e.active);
+    ptrmap_free(&e.recent_more);
     ptrmap_free(&e.setter_of);
     ptrmap_free(&e.twin_of);
     enc_reduce_free(&e);

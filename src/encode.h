@@ -16,7 +16,8 @@
  *
  * Layout:
  *   encode.c            options, driver loop, output buffer and framing
- *   encode_memo.c       the memo: node -> memo index, PUT and GET
+ *   encode_memo.c       the memo: node -> memo index, PUT and GET (its
+ *                       fast paths inline in encode_memo.h)
  *   encode_atoms.c      None, bool, int, float, str, bytes, bytearray,
  *                       pickle buffers, persistent ids at protocol 0
  *   encode_containers.c tuple, list, dict, set, frozenset and the batching
@@ -112,6 +113,7 @@ enum {
     ENC_FRAME_MIN = 4,            /* FRAME_SIZE_MIN */
     ENC_FRAME_HEADER = 9,         /* FRAME + 8-byte length */
     ENC_FLUSH_AT = 64 * 1024,     /* unframed output is handed on in pieces this big */
+    ENC_RECENT = 8,               /* encoder.recent */
 };
 
 /* Frame kinds: one per CPython function that recurses through save(). */
@@ -182,12 +184,12 @@ typedef struct ebatch {
 typedef struct eframe {
     uint8_t kind;            /* eframe_kind */
     uint8_t state;           /* kind-specific progress */
-    uint8_t counted;         /* node is in the active map (recursion guard) */
+    uint8_t counted;         /* node is in the recursion guard (enc_enter) */
     uint8_t op;              /* EF_REDUCE: REDUCE, NEWOBJ or NEWOBJ_EX */
     uint8_t src;             /* eseq_src of seq */
     uint8_t width;           /* nodes per unit of seq: 1 or 2 */
     const brine_value *node; /* the object saved (memo key); NULL when fresh */
-    uint64_t prev_active;    /* counted: node's entry in the active map before this frame */
+    uint64_t gen;            /* counted: encoder.memo_gen + 1 when the save started */
     eseq seq;                /* items, entries, operations; EF_REDUCE: the args */
     union {
         struct { /* containers, batched runs, EF_OPS, EF_ROOT */
@@ -223,23 +225,41 @@ typedef struct epopvec {
     size_t n, cap;
 } epopvec;
 
-/* The memo's array for one arena chunk (encode_memo.c). */
+/* The memo's arrays for one arena chunk (encode_memo.c). */
 typedef struct ememo_chunk {
     uintptr_t lo, hi; /* the chunk's bytes */
-    uint32_t *idx;    /* per node (address - lo) >> EMEMO_SHIFT; NULL until one is memoized */
+    uintptr_t span;   /* hi - lo once the arrays are there, 0 before: one compare */
+    /* Per node, (address - lo) >> EMEMO_SHIFT: its memo index - its
+     * page's base + 1, 0 when absent, EMEMO_ELSEWHERE when in `other`.
+     * NULL until a node of the chunk is memoized. */
+    uint16_t *idx;
+    /* Per page of 1 << EMEMO_PAGE_SHIFT nodes: the first memo index put
+     * there + 1, 0 before. Memo indices only grow, so the others are past
+     * it. */
+    uint32_t *base;
+    void *res; /* its arrays' place in ememo.block, not zeroed yet; NULL: its own */
 } ememo_chunk;
 
 enum {
-    EMEMO_SHIFT = 5,  /* log2 of the node size: one entry per 32 bytes */
-    EMEMO_HINTS = 64, /* chunk guesses, by 2 MB of address */
+    EMEMO_SHIFT = 5,          /* log2 of the node size: one entry per 32 bytes */
+    EMEMO_PAGE_SHIFT = 7,     /* log2 of the nodes per page (4 KB of arena) */
+    EMEMO_HINTS = 64,         /* chunk guesses, by 2 MB of address */
+    EMEMO_ELSEWHERE = 0xffff, /* an idx entry: the node is in ememo.other */
 };
 
 typedef struct ememo {
     ememo_chunk *chunks; /* sorted by address */
     size_t n, cap;
-    size_t hint[EMEMO_HINTS];        /* a place in chunks to try first */
-    const void *seen_doc, *seen_enc; /* newest chunk of each arena already added */
-    ptrmap other;                    /* nodes outside the chunks, indices past 32 bits */
+    const ememo_chunk *hint[EMEMO_HINTS]; /* a chunk to try first, in chunks */
+    const void *seen_doc, *seen_enc;      /* newest chunk of each arena already added */
+    /* The arrays of the document's chunks, in one block: allocated before
+     * any output reaches the caller, so that the caller's buffer grows past
+     * them rather than between them. */
+    void *block;
+    size_t block_size;
+    /* Nodes outside the chunks, indices past 32 bits or too far past
+     * their page's base. */
+    ptrmap other;
 } ememo;
 
 typedef struct encoder {
@@ -258,17 +278,23 @@ typedef struct encoder {
     size_t lim;
     int framing;        /* protocol >= 4, after PROTO */
     size_t frame_start; /* offset of the open frame's header, or SIZE_MAX */
-    uint64_t written;   /* bytes handed to the callback */
+    /* frame_start + ENC_FRAME_HEADER + ENC_FRAME_TARGET: the length from
+     * which out_boundary closes the open frame; SIZE_MAX when none is. */
+    size_t frame_full;
+    uint64_t written; /* bytes handed to the callback */
 
     /* memo (encode_memo.c) */
     ememo memo;
     uint64_t memo_len;
     /* recursion guard (encode.c): memo_gen counts the memo_puts of objects
-     * that can be fetched again (not ENC_FRESH); active maps a node being
-     * saved (tuple, frozenset, reduce) to memo_gen + 1 at its innermost
-     * save in progress. */
+     * that can be fetched again (not ENC_FRESH). The nodes whose saves
+     * (tuple, frozenset, reduce) started since the last of them and are
+     * still in progress, outermost first: the first ENC_RECENT in recent,
+     * the others in recent_more. */
     uint64_t memo_gen;
-    ptrmap active;
+    const brine_value *recent[ENC_RECENT];
+    size_t nrecent;
+    ptrmap recent_more;
 
     /* frames (encode.c) */
     eframe *stack;
@@ -381,72 +407,61 @@ static inline int out_byte(encoder *e, uint8_t c) {
 /* _Pickler_write_bytes: a header and a payload; payloads of 64 KiB and more
  * bypass framing. */
 int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen);
+/* Copies n <= 32 bytes without a call: the short strs and bytes that most
+ * pickles are made of would spend more in memcpy's dispatch than in the
+ * copy. Overlapping loads and stores, all within both ranges. */
+static inline void enc_copy_small(uint8_t *dst, const uint8_t *src, size_t n) {
+    if (n >= 16) {
+        uint8_t a[16], b[16];
+        memcpy(a, src, 16);
+        memcpy(b, src + n - 16, 16);
+        memcpy(dst, a, 16);
+        memcpy(dst + n - 16, b, 16);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+/* An opcode, a one-byte length and n <= 255 bytes (SHORT_BINUNICODE,
+ * SHORT_BINBYTES): one reservation. */
+static inline int out_write_short(encoder *e, uint8_t op, const void *data, size_t n) {
+    uint8_t *p = out_reserve(e, 2 + n);
+    if (!p) return -1;
+    p[0] = op;
+    p[1] = (uint8_t)n;
+    if (n <= 32)
+        enc_copy_small(p + 2, data, n);
+    else
+        memcpy(p + 2, data, n);
+    return 0;
+}
 /* Commits the open frame and hands it on (out_boundary's slow path). */
 int out_end_frame(encoder *e);
 /* _Pickler_OpcodeBoundary, called where save() starts: a frame that holds
- * ENC_FRAME_TARGET bytes is closed. frame_start is SIZE_MAX whenever no
+ * ENC_FRAME_TARGET bytes is closed. frame_full is SIZE_MAX whenever no
  * frame is open, so always when not framing. */
 static inline int out_boundary(encoder *e) {
-    if (e->frame_start == SIZE_MAX || e->len - e->frame_start < ENC_FRAME_HEADER + ENC_FRAME_TARGET)
-        return 0;
+    if (e->len < e->frame_full) return 0;
     return out_end_frame(e);
-}
-
-/* Sets up the memo (the document's chunks); 0, or -1 (encoder error set). */
-int enc_memo_init(encoder *e);
-/* Frees the memo's memory. */
-void enc_memo_free(encoder *e);
-
-/* Entry values: memo index + 1; 0 = absent, EMEMO_ELSEWHERE = in `other`. */
-#define EMEMO_ELSEWHERE UINT32_MAX
-
-/* Which hint an address uses: one per 2 MB, so that lookups alternating
- * between a few places (the keys made early, the record being written)
- * each find their chunk at once. */
-static inline size_t enc_memo_hint(uintptr_t a) {
-    return (a >> 21) & (EMEMO_HINTS - 1);
-}
-/* The memo entry of node when its chunk is the hinted one and has an
- * array, else NULL (the slow paths then find out). chunks[0] always
- * exists, so that the hint can be read before anything was added. */
-static inline uint32_t *enc_memo_entry_fast(encoder *e, const brine_value *node) {
-    uintptr_t a = (uintptr_t)node;
-    const ememo_chunk *c = &e->memo.chunks[e->memo.hint[enc_memo_hint(a)]];
-    if (a - c->lo >= c->hi - c->lo || !c->idx) return NULL;
-    return &c->idx[(a - c->lo) >> EMEMO_SHIFT];
-}
-int64_t enc_memo_index_slow(encoder *e, const brine_value *node);
-int enc_memoize_slow(encoder *e, const brine_value *node);
-/* memo_put's opcode for index idx (the put itself is done). */
-int enc_write_put(encoder *e, uint64_t idx);
-/* The memo index of node, or -1 when it is not memoized. */
-static inline int64_t enc_memo_index(encoder *e, const brine_value *node) {
-    const uint32_t *entry = enc_memo_entry_fast(e, node);
-    if (entry && *entry != EMEMO_ELSEWHERE) return (int64_t)*entry - 1;
-    return enc_memo_index_slow(e, node);
-}
-/* memo_put for node (NULL: a fresh object that takes an index). */
-static inline int enc_memoize(encoder *e, const brine_value *node) {
-    uint64_t idx = e->memo_len;
-    uint32_t *entry = node ? enc_memo_entry_fast(e, node) : NULL;
-    if (!entry || *entry == EMEMO_ELSEWHERE || idx + 1 >= EMEMO_ELSEWHERE)
-        return enc_memoize_slow(e, node);
-    /* PyMemoTable_Set on a key already present replaces its index with
-     * the table size without growing the table. */
-    if (!*entry) e->memo_len++;
-    *entry = (uint32_t)(idx + 1);
-    if (node->spare != ENC_FRESH) e->memo_gen++;
-    if (e->proto >= 4) return out_byte(e, OP_MEMOIZE);
-    return enc_write_put(e, idx);
 }
 
 /* Records the persistent id items of the tuple or frozenset node, whose
  * outer copy is being popped, when the pass records them (encoder.popped).
  * 0, or -1 when out of memory. */
 int enc_note_recursed(encoder *e, const brine_value *node);
-/* memo_get: writes GET / BINGET / LONG_BINGET for a memoized node. */
-int enc_write_get(encoder *e, uint64_t index);
-
 /* Pushes a frame (zeroed apart from kind and node). NULL on failure. The
  * pointer is valid until the next push. */
 eframe *enc_push(encoder *e, eframe_kind kind, const brine_value *node);

@@ -12,6 +12,7 @@
 
 #include "bigint.h"
 #include "encode.h"
+#include "encode_memo.h"
 #include "pyfloat.h"
 #include "pytext.h"
 
@@ -57,19 +58,25 @@ static char *int_decimal(encoder *e, const brine_value *v, size_t *len, size_t *
 
 int enc_save_int(encoder *e, const brine_value *v) {
     if (!(v->flags & VF_BIG) && v->u.i >= INT32_MIN && v->u.i <= INT32_MAX) {
-        uint8_t b[32];
         if (e->proto == 0) {
             int64_t x = v->u.i;
             return enc_write_decimal_line(e, OP_INT, x < 0, x < 0 ? 0 - (uint64_t)x : (uint64_t)x);
         }
+        /* Five bytes reserved, the unused ones given back: no copy. */
         uint32_t u = (uint32_t)v->u.i;
-        put_le(b + 1, u, 4);
+        uint8_t *p = out_reserve(e, 5);
+        if (!p) return -1;
+        put_le(p + 1, u, 4);
         if (u >> 16) {
-            b[0] = OP_BININT;
-            return out_write(e, b, 5);
+            p[0] = OP_BININT;
+        } else if (u >> 8) {
+            p[0] = OP_BININT2;
+            e->len -= 2;
+        } else {
+            p[0] = OP_BININT1;
+            e->len -= 3;
         }
-        b[0] = u >> 8 ? OP_BININT2 : OP_BININT1;
-        return out_write(e, b, u >> 8 ? 3 : 2);
+        return 0;
     }
     if (e->proto >= 2) {
         uint32_t tmp[2];
@@ -165,15 +172,13 @@ static int write_raw_unicode_escape(encoder *e, const uint8_t *p, size_t n) {
 int enc_save_str(encoder *e, const brine_value *v) {
     const uint8_t *p = (const uint8_t *)v->u.s.p;
     size_t n = v->u.s.n;
-    if (e->proto >= 1) {
-        /* The stored form is the surrogatepass UTF-8 CPython writes. */
+    /* The stored form is the surrogatepass UTF-8 CPython writes. */
+    if (n <= 0xff && e->proto >= 4) {
+        if (out_write_short(e, OP_SHORT_BINUNICODE, p, n) < 0) return -1;
+    } else if (e->proto >= 1) {
         uint8_t h[9];
         size_t hlen;
-        if (n <= 0xff && e->proto >= 4) {
-            h[0] = OP_SHORT_BINUNICODE;
-            h[1] = (uint8_t)n;
-            hlen = 2;
-        } else if ((uint64_t)n <= 0xffffffffu) {
+        if ((uint64_t)n <= 0xffffffffu) {
             h[0] = OP_BINUNICODE;
             put_le(h + 1, n, 4);
             hlen = 5;
@@ -196,13 +201,13 @@ int enc_save_str(encoder *e, const brine_value *v) {
 }
 
 int enc_save_bytes_data(encoder *e, const brine_value *key, const uint8_t *p, size_t n) {
+    if (n <= 0xff) {
+        if (out_write_short(e, OP_SHORT_BINBYTES, p, n) < 0) return -1;
+        return enc_memoize(e, key);
+    }
     uint8_t h[9];
     size_t hlen;
-    if (n <= 0xff) {
-        h[0] = OP_SHORT_BINBYTES;
-        h[1] = (uint8_t)n;
-        hlen = 2;
-    } else if ((uint64_t)n <= 0xffffffffu) {
+    if ((uint64_t)n <= 0xffffffffu) {
         h[0] = OP_BINBYTES;
         put_le(h + 1, n, 4);
         hlen = 5;

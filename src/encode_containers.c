@@ -16,6 +16,7 @@
  *                     protocol 0 writes APPEND / SETITEM after every item.
  */
 #include "encode.h"
+#include "encode_memo.h"
 
 static const brine_value *unit_node(const eframe *f, size_t i, int half) {
     const eseq *s = &f->seq;
@@ -67,17 +68,38 @@ static int open_group(encoder *e, eframe *f) {
     return 1;
 }
 
-int enc_batch_step(encoder *e, size_t fi) {
-    for (;;) {
-        eframe *f = &e->stack[fi];
-        if (!f->b.in_group) {
-            int r = open_group(e, f);
-            if (r <= 0) return r;
+/* Saves the units of the open group of frame fi from where it stands: 0
+ * when the group is written, 1 when a child frame was pushed (the frame
+ * then records where to resume), -1 on failure. Lists and dicts have
+ * loops of their own: they are most of what is ever written. */
+static int save_group(encoder *e, size_t fi) {
+    eframe *f = &e->stack[fi];
+    size_t pos = f->b.pos, gend = f->b.gend;
+    int half = f->b.half, r = 0;
+    switch ((eseq_src)f->src) {
+    case SEQ_ARRAY: {
+        brine_value *const *items = f->seq.u.items;
+        while (pos < gend)
+            if ((r = enc_save(e, items[pos++])) != 0) break;
+        break;
+    }
+    case SEQ_DICT: {
+        const bentry *en = f->seq.u.entries;
+        if (half) {
+            half = 0;
+            r = enc_save(e, en[pos++].value);
         }
-        /* Locals: enc_save may write anywhere as far as the compiler
-         * knows, so fields would be read back at every unit. */
-        size_t pos = f->b.pos, gend = f->b.gend;
-        int half = f->b.half, pairs = f->width == 2;
+        while (r == 0 && pos < gend) {
+            if ((r = enc_save(e, en[pos].key)) != 0) {
+                half = 1;
+                break;
+            }
+            r = enc_save(e, en[pos++].value);
+        }
+        break;
+    }
+    default: {
+        int pairs = f->width == 2;
         while (pos < gend) {
             const brine_value *node = unit_node(f, pos, half);
             if (pairs && !half) {
@@ -86,11 +108,28 @@ int enc_batch_step(encoder *e, size_t fi) {
                 half = 0;
                 pos++;
             }
-            f->b.pos = pos;
-            f->b.half = (uint8_t)half;
-            int r = enc_save(e, node);
-            if (r) return r; /* a pushed child invalidates f; resume later */
+            if ((r = enc_save(e, node)) != 0) break;
         }
+        break;
+    }
+    }
+    /* A pushed child may have moved the stack: f is stale. */
+    f = &e->stack[fi];
+    f->b.pos = pos;
+    f->b.half = (uint8_t)half;
+    return r;
+}
+
+int enc_batch_step(encoder *e, size_t fi) {
+    for (;;) {
+        eframe *f = &e->stack[fi];
+        if (!f->b.in_group) {
+            int r = open_group(e, f);
+            if (r <= 0) return r;
+        }
+        int r = save_group(e, fi);
+        if (r) return r;
+        f = &e->stack[fi];
         f->b.in_group = 0;
         if (out_byte(e, f->b.single ? f->b.op1 : f->b.opn) < 0) return -1;
     }

@@ -14,6 +14,7 @@
 
 #include "compat.h"
 #include "encode.h"
+#include "encode_memo.h"
 #include "graph.h"
 
 /* ------------------------------------------------------------------------ */

@@ -278,6 +278,18 @@ def recursive_list():
     return l
 
 
+def tuple_chain_through_list(n):
+    """n tuples nested in one another, the innermost holding a list that
+    holds the outermost: saved twice over (the encoder's recursion guard
+    then follows more than its eight inline entries)."""
+    lst = []
+    t = (lst,)
+    for _ in range(n - 1):
+        t = (t,)
+    lst.append(t)
+    return t
+
+
 def recursive_dict():
     d = {"a": 1}
     d["self"] = d
@@ -461,6 +473,7 @@ DATA += [
     ("frozenset in list twice", (lambda s: [s, s])(frozenset({1, 2}))),
     ("shared", shared()), ("distinct equal", distinct_equal()),
     ("recursive list", recursive_list()), ("recursive dict", recursive_dict()),
+    ("tuple chain 20 through a list", tuple_chain_through_list(20)),
     ("dict keys", {None: 1, True: 2, 1.5: 3, (1, 2): 4, "s": 5, b"b": 6, frozenset(): 7}),
     ("nested 64K", big_nested(3000, 3)), ("nested 200K", big_nested(20000, 5)),
     ("list of 70000-byte items", [b"z" * 70000, "y" * 70000, b"w" * 65535, b"v" * 65536]),
@@ -544,6 +557,37 @@ BUFFERS = [
                                           pickle.PickleBuffer(bytearray(b"rw")), b, b])(
         pickle.PickleBuffer(bytearray(b"same")))),
     ("buffer big", lambda: [pickle.PickleBuffer(bytearray(100000)), "after"]),
+]
+
+def memo_far_from_page():
+    """A protocol 2 stream (written here, not by CPython) that makes each of
+    20 strs 'e<i>' right before a str 'l<i>', then writes the root
+    [e0..e19, 70000 empty lists, l0..l19, l0..l19]: the pickler memoizes
+    each l<i> 70000 indices after the e<i> made next to it, further than
+    the encoder's 16-bit memo entries reach from their page's base, and
+    fetches it again."""
+    def binunicode(text):
+        data = text.encode()
+        return b"X" + struct.pack("<I", len(data)) + data
+
+    out = [b"\x80\x02", b"]", b"q\x00"]  # the root, memo 0
+    for i in range(20):
+        out += [binunicode("e%d" % i), b"q", bytes([1 + 2 * i]), b"0",
+                binunicode("l%d" % i), b"q", bytes([2 + 2 * i]), b"0"]
+    out += [b"h\x00", b"("]
+    out += [b"h" + bytes([1 + 2 * i]) for i in range(20)]
+    out += [b"]"] * 70000
+    out += [b"h" + bytes([2 + 2 * i]) for i in range(20)] * 2
+    out += [b"e", b"."]
+    return b"".join(out)
+
+
+# Streams CPython does not write, decoded and written back as pickle.dumps
+# writes what pickle.loads makes of them (they are this file's own, so
+# loading them is safe): graphs whose nodes lie in another order than the
+# one the pickler saves them in.
+CRAFTED = [
+    ("memo far from its page", memo_far_from_page),
 ]
 
 # Checks known not to round-trip, by (label, protocol or None for all):
@@ -680,6 +724,13 @@ def generate(out):
         case(label, lambda p, v=value: dumps_persistent(v, p), 0)
     for label, make in BUFFERS:
         case(label, lambda p, m=make: dumps_buffers(m(), p), 0)
+    for label, make in CRAFTED:
+        stream = make()
+        src = write(stream)
+        value = pickle.loads(stream)
+        for p in range(6):
+            lines.append("%s\t%s\t%d\t%s\t%d\t%s" % (write(dumps(value, p)), src, p,
+                                                      policies(label, p), 0, label))
     with open(os.path.join(out, "manifest.txt"), "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
     return len(lines)

@@ -814,6 +814,22 @@ static void test_recursion_guard(void) {
     x->u.o->args[0] = x;
     brine_doc_set_root(doc, x);
     EXPECT_ERROR(doc, 4, BRINE_E_PICKLING);
+    /* The same through 20 tuples (past the guard's inline entries), and
+     * through 20 tuples one of which has a str before the next: memoizing
+     * the str does not stop it, the second time round the str is fetched
+     * and the save repeats itself from there. */
+    for (int with_str = 0; with_str < 2; with_str++) {
+        brine_value *first = brine_new_tuple(doc, &none, 1), *cur = first;
+        for (int i = 1; i < 20; i++) {
+            brine_value *items[2] = {str(doc, "s"), cur};
+            cur = with_str && i == 10 ? brine_new_tuple(doc, items, 2)
+                                      : brine_new_tuple(doc, items + 1, 1);
+        }
+        first->u.tup.items[0] = cur;
+        brine_doc_set_root(doc, cur);
+        for (int proto = 0; proto <= 5; proto++)
+            EXPECT_ERROR(doc, proto, BRINE_E_PICKLING);
+    }
     brine_doc_free(doc);
 }
 
