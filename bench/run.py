@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/run.py - brine against CPython's pickle on the same inputs, in one run.
 
-    bench/run.py [--bench build-bench/bench/brine_bench] [--quick] [--reps N]
+    bench/run.py [--bench build-bench/bench/brine_bench] [--quick] [--reps N] [--rounds N]
                  [--workloads records,bytes,...] [--out-dir reports/bench]
                  [--no-scaling] [--no-peak]
 
@@ -22,7 +22,10 @@ protocol), then for each file:
            into one buffer kept between runs ("encode reused", not counted
            against the targets either).
 
-Every figure is the median of --reps runs. The two do different work:
+CPython and brine take turns on each file, --rounds times (default 3),
+--reps runs each (default 5); every figure is the median of the rounds'
+medians, so that a machine whose speed drifts slows both alike. The two
+do different work:
 CPython builds Python objects (refcounted, allocated one by one), brine
 builds its arena graph (docs/canonical.md), so the ratio compares two ways
 of turning a pickle into a usable value, not the same machine code. The
@@ -159,14 +162,29 @@ def machine():
             'cpu': host['cpu'], 'cores': host['cores'], 'brine_commit': commit}
 
 
-def bench_file(bench, path, proto, value, reps, fig):
-    """CPython and brine on one file; appends rows to fig['rows']."""
+def bench_file(bench, path, proto, value, reps, rounds, fig):
+    """CPython and brine on one file; appends rows to fig['rows']. The two
+    take turns, `rounds` times: a machine whose speed drifts (a shared
+    virtual machine does) then slows both alike, not only whichever ran
+    during the slow minute. Each figure is the median of the rounds'
+    medians (and the minimum of their minima)."""
     with open(path, 'rb') as f:
         data = f.read()
-    py_dec = timed(lambda: pickle.loads(data), reps)
-    py_enc = timed(lambda: pickle.dumps(value, proto), reps)
-    b = run_bench(bench, ['--reps', reps, '--protocol', proto, '--ops',
-                          'decode,decode-zc,decode-reuse,encode,encode-reuse', path])
+    ops = 'decode,decode-zc,decode-reuse,encode,encode-reuse'
+    py_dec, py_enc, runs = [], [], []
+    for _ in range(rounds):
+        py_dec.append(timed(lambda: pickle.loads(data), reps))
+        py_enc.append(timed(lambda: pickle.dumps(value, proto), reps))
+        runs.append(run_bench(bench, ['--reps', reps, '--protocol', proto, '--ops', ops, path]))
+    py_dec = (statistics.median(t[0] for t in py_dec), min(t[1] for t in py_dec))
+    py_enc = (statistics.median(t[0] for t in py_enc), min(t[1] for t in py_enc))
+    b = {}
+    for op in runs[0]:
+        b[op] = dict(runs[0][op])
+        b[op]['median_s'] = statistics.median(r[op]['median_s'] for r in runs)
+        b[op]['min_s'] = min(r[op]['min_s'] for r in runs)
+        if 'identical' in b[op]:
+            b[op]['identical'] = all(r[op].get('identical') for r in runs)
     nodes = b['decode']['nodes']
     rows = []
     for op, py, br in (('decode', py_dec, b['decode']),
@@ -269,6 +287,8 @@ def main(argv=None):
     ap.add_argument('--bench', default=os.path.join(ROOT, 'build-bench', 'bench', 'brine_bench'))
     ap.add_argument('--quick', action='store_true', help='1/100 of the sizes, 3 runs (a test)')
     ap.add_argument('--reps', type=int, default=None, help='runs per figure (default 5)')
+    ap.add_argument('--rounds', type=int, default=None,
+                    help='turns CPython and brine take on each file (default 3, 1 with --quick)')
     ap.add_argument('--workloads', default=','.join(WORKLOADS))
     ap.add_argument('--out-dir', default=os.path.join(ROOT, 'reports', 'bench'))
     ap.add_argument('--no-scaling', action='store_true')
@@ -276,6 +296,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     base = 0.01 if args.quick else 1.0
     reps = args.reps or (3 if args.quick else 5)
+    rounds = args.rounds or (1 if args.quick else 3)
     names = args.workloads.split(',')
     for n in names:
         if n not in WORKLOADS:
@@ -286,6 +307,7 @@ def main(argv=None):
     info['load_before'] = os.getloadavg()
     info['quick'] = args.quick
     info['reps'] = reps
+    info['rounds'] = rounds
     results, scaling, peaks, memcpy = [], {}, [], None
     with tempfile.TemporaryDirectory(prefix='brine-bench-') as tmp:
         for name in names:
@@ -298,7 +320,7 @@ def main(argv=None):
                     with open(path, 'wb') as f:
                         f.write(pickle.dumps(value, proto))
                     if frac == 1.0:
-                        rows, b = bench_file(args.bench, path, proto, value, reps, info)
+                        rows, b = bench_file(args.bench, path, proto, value, reps, rounds, info)
                         for r in rows:
                             r.update(workload=name, protocol=proto)
                         results.extend(rows)
@@ -335,8 +357,9 @@ def main(argv=None):
           info['brine_commit'],
           '- load average (1, 5, 15 min): %.2f %.2f %.2f before, %.2f %.2f %.2f after' %
           (tuple(info['load_before']) + tuple(info['load_after'])),
-          '- median of %d runs%s; MB = 10^6 bytes of pickle; objects = nodes of the decoded '
-          'graph' % (reps, ', QUICK sizes (1/100)' if args.quick else ''),
+          '- CPython and brine take turns, %d rounds of %d runs each; a figure is the median of '
+          'the rounds\' medians%s; MB = 10^6 bytes of pickle; objects = nodes of the decoded '
+          'graph' % (rounds, reps, ', QUICK sizes (1/100)' if args.quick else ''),
           '- CPython builds Python objects, brine its arena graph: the ratio compares the two '
           'ways of making a usable value from the same bytes. Times exclude freeing the '
           'result. Encode: brine writes the decoded graph back at the same protocol and its '
