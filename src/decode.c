@@ -502,7 +502,7 @@ run(decoder *d) {
     brine_doc *const doc = d->doc;
     memo *const m = &d->memo;
     const size_t max_memory = d->opts->max_memory, max_memo = d->opts->max_memo;
-    const int zero_copy = d->opts->zero_copy;
+    const int zero_copy = d->opts->zero_copy, memo_capped = max_memory || max_memo;
     /* Before the first push there is no stack: an empty one stands in, so
      * that the fast handlers find it full and the general ones make it. */
     static brine_value *no_stack[1];
@@ -661,8 +661,10 @@ F_NEWFALSE:
     do {                                                                                           \
         uint64_t idx = (idx_expr);                                                                 \
         brine_value **page;                                                                        \
-        if (DEPTH() <= fence || idx >= m->dense_cap || (max_memo && m->len >= max_memo) ||         \
-            (max_memory && m->bytes + d->scratch_bytes + doc->arena.bytes > max_memory) ||         \
+        if (DEPTH() <= fence || idx >= m->dense_cap ||                                             \
+            (memo_capped &&                                                                        \
+             ((max_memo && m->len >= max_memo) ||                                                  \
+              (max_memory && m->bytes + d->scratch_bytes + doc->arena.bytes > max_memory))) ||     \
             !(page = m->pages[idx >> MEMO_PAGE_SHIFT]) || page[idx & (MEMO_PAGE - 1)])             \
             goto S_##name;                                                                         \
         consume;                                                                                   \
@@ -829,9 +831,28 @@ F_PUT : {
 #define MAKE_STR(name)                                                                             \
     size_t ncp, bad_pos;                                                                           \
     if (pt_utf8_check(payload, size, &ncp, &bad_pos) != BRINE_OK) goto S_##name;                   \
-    v = zero_copy ? val_str_owned(doc, (const char *)payload, size, ncp, 1)                        \
-                  : val_str_copy(doc, (const char *)payload, size, ncp)
-#define MAKE_BYTES v = val_bytes_fresh(doc, payload, size, zero_copy)
+    if (ncp >= 2 && !zero_copy) {                                                                  \
+        /* val_str_copy's common case (two code points or more are never                           \
+         * shared), inline. */                                                                     \
+        char *copy = arena_dup(&doc->arena, payload, size);                                        \
+        if (!copy || !(v = val_new(doc, BRINE_STR))) NOMEM();                                      \
+        v->u.s.p = copy;                                                                           \
+        v->u.s.n = size;                                                                           \
+    } else {                                                                                       \
+        v = zero_copy ? val_str_owned(doc, (const char *)payload, size, ncp, 1)                    \
+                      : val_str_copy(doc, (const char *)payload, size, ncp);                       \
+    }
+/* val_bytes_fresh: only the empty bytes is shared. */
+#define MAKE_BYTES                                                                                 \
+    if (size && !zero_copy) {                                                                      \
+        char *copy; /* bytes_node's order: the node, then the data */                              \
+        if (!(v = val_new(doc, BRINE_BYTES)) || !(copy = arena_dup(&doc->arena, payload, size)))   \
+            NOMEM();                                                                               \
+        v->u.s.p = copy;                                                                           \
+        v->u.s.n = size;                                                                           \
+    } else {                                                                                       \
+        v = val_bytes_fresh(doc, payload, size, zero_copy);                                        \
+    }
     FAST_COUNTED(SHORT_BINUNICODE, 1, MAKE_STR(SHORT_BINUNICODE))
     FAST_COUNTED(BINUNICODE, 4, MAKE_STR(BINUNICODE))
     FAST_COUNTED(SHORT_BINBYTES, 1, MAKE_BYTES)
