@@ -30,6 +30,23 @@ static uint64_t variant_rng(uint64_t *s) {
     return *s * UINT64_C(2685821657736338717);
 }
 
+/* Appends nd random decimal digits at s[n]; returns the new length. */
+static size_t variant_digits(uint64_t *st, char *s, size_t n, size_t nd) {
+    uint64_t t = variant_rng(st);
+    for (size_t j = 0; j < nd; j++) {
+        s[n++] = (char)('0' + t % 10);
+        t = t / 10 ? t / 10 : variant_rng(st);
+    }
+    return n;
+}
+
+/* Inserts a '.' at s[at], at <= n; returns the new length. */
+static size_t variant_point(char *s, size_t n, size_t at) {
+    memmove(s + at + 1, s + at, n - at);
+    s[at] = '.';
+    return n + 1;
+}
+
 static void variant_repr(uint64_t bits) {
     char a[PYFLOAT_REPR_MAX], b[PYFLOAT_REPR_MAX];
     pyfloat_repr(pyfloat_from_bits(bits), a);
@@ -84,18 +101,8 @@ static void test_variant_parse(void) {
             /* 1 to 40 random digits, maybe a point, an exponent in
              * [-420, 420]. */
             size_t nd = 1 + (size_t)(r % 40);
-            n = 0;
-            uint64_t t = variant_rng(&st);
-            for (size_t j = 0; j < nd; j++) {
-                s[n++] = (char)('0' + t % 10);
-                t = t / 10 ? t / 10 : variant_rng(&st);
-            }
-            if (r & 0x100) {
-                size_t p = (size_t)(r >> 20) % (n + 1);
-                memmove(s + p + 1, s + p, n - p);
-                s[p] = '.';
-                n++;
-            }
+            n = variant_digits(&st, s, 0, nd);
+            if (r & 0x100) n = variant_point(s, n, (size_t)(r >> 20) % (n + 1));
             n += (size_t)snprintf(s + n, sizeof s - n, "e%d", (int)((r >> 32) % 841) - 420);
         }
         variant_parse(s, n);
@@ -246,17 +253,8 @@ static void test_variant_parse_short(void) {
             if (t & 0x100) s[n++] = (t & 0x200) ? '-' : '+';
             for (size_t j = 0; j < zeros; j++)
                 s[n++] = '0';
-            uint64_t u = variant_rng(&st);
-            for (size_t j = 0; j < nd; j++) {
-                s[n++] = (char)('0' + u % 10);
-                u = u / 10 ? u / 10 : variant_rng(&st);
-            }
-            if (r & 0x8000) {
-                size_t at = (size_t)(r >> 20) % (n + 1);
-                memmove(s + at + 1, s + at, n - at);
-                s[at] = '.';
-                n++;
-            }
+            n = variant_digits(&st, s, n, nd);
+            if (r & 0x8000) n = variant_point(s, n, (size_t)(r >> 20) % (n + 1));
             if (r & 0x10000)
                 n += (size_t)snprintf(s + n, sizeof s - n, "%s%d", (r & 0x20000) ? "E" : "e",
                                       (int)((r >> 40) % 61) - 30);
