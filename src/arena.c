@@ -227,8 +227,7 @@ static arena_big *big_header(void *p) {
     return (arena_big *)p - 1;
 }
 
-void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
-    if (!p) return arena_alloc(a, new_size);
+void *arena_grow_slow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
     if (old_size >= BIG_THRESHOLD && new_size >= BIG_THRESHOLD) {
         /* A block of its own: let the allocator resize it. */
         arena_big *b = big_header(p);

@@ -71,8 +71,13 @@ void *arena_zalloc(brine_arena *a, size_t size);
 
 /* Resizes a block from arena_alloc/arena_grow (or NULL) to new_size bytes,
  * keeping min(old_size, new_size) bytes. The old block must not be used
- * afterwards. NULL on failure, in which case the old block is untouched. */
-void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size);
+ * afterwards. NULL on failure, in which case the old block is untouched.
+ * arena_grow_slow is the case of a block (p not NULL). */
+void *arena_grow_slow(brine_arena *a, void *p, size_t old_size, size_t new_size);
+static inline void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size) {
+    /* Growing from nothing (a table's or a list's first block), inline. */
+    return p ? arena_grow_slow(a, p, old_size, new_size) : arena_alloc(a, new_size);
+}
 
 /* Walks the chunks that hold the small blocks (every block of less than
  * 16 KB, so every node), newest first: `it` is NULL for the first call,
@@ -83,26 +88,44 @@ void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t new_size);
 const void *arena_chunk_next(const brine_arena *a, const void *it, const char **lo,
                              const char **hi);
 
-/* Copies n bytes into the arena (arena_alloc's block, NULL on failure).
- * Inline, with short copies (the strings and bytes of records) done as
- * two overlapping moves instead of a call to memcpy. */
-static inline void *arena_dup(brine_arena *a, const void *p, size_t n) {
-    unsigned char *q = arena_alloc(a, n);
-    const unsigned char *s = p;
-    if (!q || !n) return q;
-    if (n > 16) {
-        memcpy(q, s, n);
+/* Copies n <= 32 bytes without a call: the short strs and bytes that most
+ * pickles are made of would spend more in memcpy's dispatch than in the
+ * copy. Overlapping loads and stores, all within both ranges (the decoder's
+ * arena_dup and the encoder's output both use it). */
+static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n) {
+    if (n >= 16) {
+        uint8_t a[16], b[16];
+        memcpy(a, src, 16);
+        memcpy(b, src + n - 16, 16);
+        memcpy(dst, a, 16);
+        memcpy(dst + n - 16, b, 16);
     } else if (n >= 8) {
-        memcpy(q, s, 8);
-        memcpy(q + n - 8, s + n - 8, 8);
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
     } else if (n >= 4) {
-        memcpy(q, s, 4);
-        memcpy(q + n - 4, s + n - 4, 4);
-    } else {
-        q[0] = s[0];
-        q[n / 2] = s[n / 2];
-        q[n - 1] = s[n - 1];
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n) {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
     }
+}
+
+/* Copies n bytes into the arena (arena_alloc's block, NULL on failure). */
+static inline void *arena_dup(brine_arena *a, const void *p, size_t n) {
+    uint8_t *q = arena_alloc(a, n);
+    if (!q || !n) return q;
+    if (n <= 32)
+        copy_short(q, p, n);
+    else
+        memcpy(q, p, n);
     return q;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "memo.h"
 #include "pyops.h"
@@ -34,6 +35,15 @@ typedef struct key_shape {
     brine_value *dict; /* the tracked dict, or NULL */
     size_t pos;
 } key_shape;
+
+/* 1 when the keys of the k (key, value) pairs at kv are the shape's
+ * first k keys. */
+static inline int shape_predicts(const key_shape *s, brine_value *const *kv, size_t k) {
+    if (k > s->n) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (kv[2 * i] != s->keys[i]) return 0;
+    return 1;
+}
 
 typedef struct decoder {
     brine_doc *doc;
@@ -67,7 +77,7 @@ typedef struct decoder {
 } decoder;
 
 /* The hottest handlers are forced inline where their argument width is a
- * constant (run() is too big for the compiler to choose that itself), and
+ * constant (dec_run() is too big for the compiler to choose that itself), and
  * rare slow paths are kept out of line. */
 #if defined(__GNUC__) || defined(__clang__)
 #define DEC_HOT      static inline __attribute__((always_inline))
@@ -119,11 +129,61 @@ static inline uint64_t dec_le(const uint8_t *p, int n) {
     return x;
 }
 
+/* The memo index GET and PUT carry as the pickler writes it: 1 to 18
+ * digits (which cannot overflow) and a newline, at the start of
+ * p[0..avail). Returns the number of digits, with their value in *out, or
+ * 0 for anything else (left to the general parser). */
+static inline size_t memo_index_digits(const uint8_t *p, size_t avail, uint64_t *out) {
+    uint64_t v = 0;
+    size_t k = 0;
+    while (k < avail && k < 19 && p[k] >= '0' && p[k] <= '9')
+        v = v * 10 + (uint64_t)(p[k++] - '0');
+    if (k == 0 || k > 18 || k == avail || p[k] != '\n') return 0;
+    *out = v;
+    return k;
+}
+
+/* The big-endian 8 bytes at p (BINFLOAT's argument). */
+static inline uint64_t dec_be64(const uint8_t *p) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return __builtin_bswap64(x);
+#else
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x = (x << 8) | p[i];
+    return x;
+#endif
+}
+
 /* True for nodes CPython would see as a class: stubs from find_class and
  * everything made by calling or instantiating them. */
 static inline int is_stub(const brine_value *v) {
     return v->kind == BRINE_GLOBAL || v->kind == BRINE_OBJECT;
 }
+
+/* Runs opcodes until STOP (decode_run.c). Returns the value STOP pops, or
+ * NULL after dec_fail. */
+brine_value *dec_run(decoder *d);
+
+/* --- opcode handlers (decode.c): stack, marks, memo, containers --- */
+int op_mark(decoder *d);
+int op_pop(decoder *d);
+int op_pop_mark(decoder *d);
+int op_dup(decoder *d);
+int op_get(decoder *d);
+int op_binget(decoder *d, int nbytes);
+int op_put(decoder *d);
+int op_binput(decoder *d, int nbytes);
+int op_memoize(decoder *d);
+int op_counted_tuple(decoder *d, size_t n);
+int op_tuple(decoder *d);
+int op_list(decoder *d);
+int op_dict(decoder *d);
+int op_frozenset(decoder *d);
+int op_proto(decoder *d);
+int op_frame(decoder *d);
 
 /* --- opcode handlers (decode_scalar.c) --- */
 int op_int(decoder *d);
@@ -163,6 +223,36 @@ int op_appends(decoder *d);
 int op_setitem(decoder *d);
 int op_setitems(decoder *d);
 int op_additems(decoder *d);
+
+/* The key shape's fast paths, for SETITEM(S)'s general handlers
+ * (decode_object.c) and dec_run()'s inline ones (decode_run.c). */
+
+/* dict[key] = value for the key the shape predicts next: key is
+ * s->keys[s->pos] and the tracked dict holds s->pos entries. Returns
+ * BRINE_OK, or the failure code with the dict and the shape unchanged. */
+DEC_HOT brine_code dec_shape_append(decoder *d, brine_value *dict, brine_value *key,
+                                    brine_value *value) {
+    key_shape *s = &d->shape;
+    /* Records repeat the whole shape: room for all of it at once, not 4
+     * and then 8 entries (the arena cannot reuse the first block). */
+    if (dict->u.set.d->cap == 0) (void)py_reserve(d->doc, dict, s->n);
+    brine_code code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
+    if (code == BRINE_OK) s->pos++;
+    return code;
+}
+
+/* The empty dict filled at once with the k pairs at kv when the shape
+ * predicts their keys and the table has room for them (the caller
+ * reserved it). Returns 1 when done, 0 (nothing changed) otherwise. */
+static inline int dec_fill_shaped(decoder *d, brine_value *dict, brine_value *const *kv, size_t k) {
+    key_shape *s = &d->shape;
+    const bdict *t = dict->u.set.d;
+    if (t->n != 0 || t->cap < k || !shape_predicts(s, kv, k)) return 0;
+    py_append_new_many(dict, kv, s->hashes, k);
+    s->dict = dict;
+    s->pos = k;
+    return 1;
+}
 
 /* --- builtins policy (fold.c) --- */
 

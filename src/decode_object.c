@@ -440,13 +440,8 @@ static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brin
         return code == BRINE_OK ? 0 : dec_fail(d, code);
     }
     if (s->pos < s->n && key == s->keys[s->pos]) {
-        /* Records repeat the whole shape: room for all of it at once, not
-         * 4 and then 8 entries (the arena cannot reuse the first block). */
-        if (t->cap == 0) (void)py_reserve(d->doc, dict, s->n);
-        code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
-        if (code != BRINE_OK) return dec_fail(d, code);
-        s->pos++;
-        return 0;
+        code = dec_shape_append(d, dict, key, value);
+        return code == BRINE_OK ? 0 : dec_fail(d, code);
     }
     code = py_dict_set(d->doc, dict, key, value);
     if (code != BRINE_OK) return dec_fail(d, code);
@@ -457,21 +452,6 @@ static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brin
         s->n = ++s->pos;
     }
     return 0;
-}
-
-/* A new dict filled with the first k keys of the shape, all at once when
- * its table has room for them: dict_set_shaped for each pair. Returns 1
- * when done, 0 when dict_set_shaped must do it. */
-static int fill_shaped(decoder *d, brine_value *dict, brine_value *const *kv, size_t k) {
-    key_shape *s = &d->shape;
-    const bdict *t = dict->u.set.d;
-    if (t->n != 0 || k > s->n || t->cap < k) return 0;
-    for (size_t i = 0; i < k; i++)
-        if (kv[2 * i] != s->keys[i]) return 0;
-    py_append_new_many(dict, kv, s->hashes, k);
-    s->dict = dict;
-    s->pos = k;
-    return 1;
 }
 
 /* SETITEM(S) on stack[x-1] with the pairs stack[x..sp). x may be "negative"
@@ -488,7 +468,7 @@ static int do_setitems(decoder *d, size_t x, int x_negative) {
     if (target->kind == BRINE_DICT) {
         size_t k = (len - x) / 2;
         (void)py_reserve(d->doc, target, k);
-        if (fill_shaped(d, target, d->stack + x, k)) return 0;
+        if (dec_fill_shaped(d, target, d->stack + x, k)) return 0;
         enum { AHEAD = 8 }; /* pairs: py_prefetch */
         for (size_t i = x + 1; i < len; i += 2) {
             if (i + 2 * AHEAD < len) py_prefetch(target, d->stack[i - 1 + 2 * AHEAD]);

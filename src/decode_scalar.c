@@ -12,19 +12,6 @@
 #include "pyfloat.h"
 #include "pytext.h"
 
-/* BINFLOAT is big-endian. */
-static inline uint64_t be64_to_host(uint64_t x) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return __builtin_bswap64(x);
-#else
-    const uint8_t *p = (const uint8_t *)&x;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-#endif
-}
-
 /* What the pickler writes for INT, without strtol: an optional '-', then 1
  * to 18 decimal digits (no overflow) without a leading 0, then the
  * newline. Returns 0 for anything else (a leading 0 is octal to strtol). */
@@ -129,9 +116,7 @@ int op_float(decoder *d) {
 int op_binfloat(decoder *d) {
     const uint8_t *p = dec_read(d, 8);
     if (!p) return -1;
-    uint64_t bits;
-    memcpy(&bits, p, 8);
-    return dec_push(d, val_float_bits(d->doc, be64_to_host(bits)));
+    return dec_push(d, val_float_bits(d->doc, dec_be64(p)));
 }
 
 /* A Python 2 str: bytes under encoding="bytes", else decoded text. The

@@ -67,7 +67,7 @@ int enc_write_decimal_line(encoder *e, uint8_t op, int neg, uint64_t x) {
     size_t n = (size_t)(line + sizeof line - q);
     uint8_t *out = out_reserve(e, n);
     if (!out) return -1;
-    enc_copy_small(out, q, n);
+    copy_short(out, q, n);
     return 0;
 }
 

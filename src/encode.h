@@ -407,34 +407,6 @@ static inline int out_byte(encoder *e, uint8_t c) {
 /* _Pickler_write_bytes: a header and a payload; payloads of 64 KiB and more
  * bypass framing. */
 int out_write_bytes(encoder *e, const uint8_t *header, size_t hlen, const void *data, size_t dlen);
-/* Copies n <= 32 bytes without a call: the short strs and bytes that most
- * pickles are made of would spend more in memcpy's dispatch than in the
- * copy. Overlapping loads and stores, all within both ranges. */
-static inline void enc_copy_small(uint8_t *dst, const uint8_t *src, size_t n) {
-    if (n >= 16) {
-        uint8_t a[16], b[16];
-        memcpy(a, src, 16);
-        memcpy(b, src + n - 16, 16);
-        memcpy(dst, a, 16);
-        memcpy(dst + n - 16, b, 16);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, src, 8);
-        memcpy(&b, src + n - 8, 8);
-        memcpy(dst, &a, 8);
-        memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, src, 4);
-        memcpy(&b, src + n - 4, 4);
-        memcpy(dst, &a, 4);
-        memcpy(dst + n - 4, &b, 4);
-    } else if (n) {
-        dst[0] = src[0];
-        dst[n / 2] = src[n / 2];
-        dst[n - 1] = src[n - 1];
-    }
-}
 /* An opcode, a one-byte length and n <= 255 bytes (SHORT_BINUNICODE,
  * SHORT_BINBYTES): one reservation. */
 static inline int out_write_short(encoder *e, uint8_t op, const void *data, size_t n) {
@@ -443,7 +415,7 @@ static inline int out_write_short(encoder *e, uint8_t op, const void *data, size
     p[0] = op;
     p[1] = (uint8_t)n;
     if (n <= 32)
-        enc_copy_small(p + 2, data, n);
+        copy_short(p + 2, data, n);
     else
         memcpy(p + 2, data, n);
     return 0;

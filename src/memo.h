@@ -48,12 +48,20 @@ typedef struct memo {
 void memo_init(memo *m, const brine_alloc *alloc);
 void memo_free(memo *m);
 
+/* The slot of idx in the dense array when idx is below the dense bound
+ * and its page exists, else NULL (the slot itself may be empty). */
+static inline struct brine_value **memo_dense_slot(const memo *m, uint64_t idx) {
+    if (idx >= m->dense_cap) return NULL;
+    struct brine_value **page = m->pages[idx >> MEMO_PAGE_SHIFT];
+    return page ? &page[idx & (MEMO_PAGE - 1)] : NULL;
+}
+
 /* The value at idx, or NULL. */
 struct brine_value *memo_get_slow(const memo *m, uint64_t idx);
 static inline struct brine_value *memo_get(const memo *m, uint64_t idx) {
     if (idx < m->dense_cap) {
-        struct brine_value **page = m->pages[idx >> MEMO_PAGE_SHIFT];
-        return page ? page[idx & (MEMO_PAGE - 1)] : NULL;
+        struct brine_value **slot = memo_dense_slot(m, idx);
+        return slot ? *slot : NULL;
     }
     return memo_get_slow(m, idx);
 }
@@ -64,10 +72,10 @@ brine_code memo_put_slow(memo *m, uint64_t idx, struct brine_value *v, size_t ma
 static inline brine_code memo_put(memo *m, uint64_t idx, struct brine_value *v,
                                   size_t max_entries) {
     /* The common case: CPython's pickler numbers entries 0, 1, 2, ... */
-    if (idx < m->dense_cap && (!max_entries || m->len < max_entries)) {
-        struct brine_value **page = m->pages[idx >> MEMO_PAGE_SHIFT];
-        if (page && !page[idx & (MEMO_PAGE - 1)]) {
-            page[idx & (MEMO_PAGE - 1)] = v;
+    if (!max_entries || m->len < max_entries) {
+        struct brine_value **slot = memo_dense_slot(m, idx);
+        if (slot && !*slot) {
+            *slot = v;
             m->len++;
             return BRINE_OK;
         }

@@ -534,21 +534,6 @@ long py_lookup(brine_doc *doc, brine_value *container, brine_value *key, brine_c
     return find_entry(doc, container->u.set.d, key, h, code);
 }
 
-/* Room for `extra` more entries: exactly that many when the table is
- * empty (SETITEMS knows how many pairs it brings), else at least double. */
-static brine_code reserve(brine_doc *doc, bdict *d, size_t extra) {
-    if (extra <= d->cap - d->n) return BRINE_OK;
-    size_t ncap = d->cap ? (size_t)d->cap * 2 : 0;
-    if (ncap < d->n + extra) ncap = d->n + extra;
-    if (extra > UINT32_MAX || ncap > UINT32_MAX - 1) return BRINE_E_NOMEM;
-    bentry *grown =
-        arena_grow(&doc->arena, d->entries, d->cap * sizeof *grown, ncap * sizeof *grown);
-    if (!grown) return arena_error(&doc->arena);
-    d->entries = grown;
-    d->cap = (uint32_t)ncap;
-    return BRINE_OK;
-}
-
 void py_prefetch(brine_value *container, brine_value *key) {
 #if defined(__GNUC__) || defined(__clang__)
     const bdict *d = container->u.set.d;
@@ -561,10 +546,6 @@ void py_prefetch(brine_value *container, brine_value *key) {
     (void)container;
     (void)key;
 #endif
-}
-
-brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra) {
-    return reserve(doc, container->u.set.d, extra);
 }
 
 /* py_hash, with the common case inline: a str or bytes already hashed
@@ -610,7 +591,7 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
         return BRINE_OK;
     }
     if (d->n == d->cap) {
-        code = reserve(doc, d, d->cap ? d->cap : 4);
+        code = py_table_reserve(doc, d, d->cap ? d->cap : 4);
         if (code != BRINE_OK) return code;
     }
     bentry *e = &d->entries[d->n++];
@@ -634,33 +615,6 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
 
 brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value) {
     return insert(doc, dict->u.set.d, key, value, 1);
-}
-
-brine_code py_append_new(brine_doc *doc, brine_value *container, brine_value *key,
-                         brine_value *value, uint64_t h) {
-    bdict *d = container->u.set.d;
-    /* What insert() does once it found no equal key, below the index. */
-    if (d->n == d->cap) {
-        brine_code code = reserve(doc, d, d->cap ? d->cap : 4);
-        if (code != BRINE_OK) return code;
-    }
-    bentry *e = &d->entries[d->n++];
-    e->key = key;
-    e->value = value;
-    e->hash = h;
-    return BRINE_OK;
-}
-
-void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
-                        size_t k) {
-    bdict *d = dict->u.set.d;
-    bentry *e = &d->entries[d->n];
-    for (size_t i = 0; i < k; i++) {
-        e[i].key = kv[2 * i];
-        e[i].value = kv[2 * i + 1];
-        e[i].hash = hashes[i];
-    }
-    d->n += (uint32_t)k;
 }
 
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item) {

@@ -31,10 +31,29 @@ int py_eq(brine_doc *doc, brine_value *a, brine_value *b);
 /* dict[key] = value. Keeps the first equal key object, takes the new value. */
 brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value);
 
+/* Room for `extra` more entries in a table: exactly that many when it is
+ * empty (SETITEMS knows how many pairs it brings), else at least double.
+ * Returns BRINE_OK or the allocation failure (the table unchanged). Inline,
+ * as the two below: the decoder's fast paths fill a dict per record. */
+static inline brine_code py_table_reserve(brine_doc *doc, bdict *d, size_t extra) {
+    if (extra <= d->cap - d->n) return BRINE_OK;
+    size_t ncap = d->cap ? (size_t)d->cap * 2 : 0;
+    if (ncap < d->n + extra) ncap = d->n + extra;
+    if (extra > UINT32_MAX || ncap > UINT32_MAX - 1) return BRINE_E_NOMEM;
+    bentry *grown =
+        arena_grow(&doc->arena, d->entries, d->cap * sizeof *grown, ncap * sizeof *grown);
+    if (!grown) return arena_error(&doc->arena);
+    d->entries = grown;
+    d->cap = (uint32_t)ncap;
+    return BRINE_OK;
+}
+
 /* Makes room for `extra` more entries in a DICT/SET/FROZENSET (a hint: the
  * table is the same afterwards, only its capacity may have grown). Returns
  * BRINE_OK or the allocation failure. */
-brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra);
+static inline brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra) {
+    return py_table_reserve(doc, container->u.set.d, extra);
+}
 
 /* A hint before inserting `key` into a DICT/SET/FROZENSET a few keys from
  * now: fetches the index slot its probe starts at, so that insertions into
@@ -48,14 +67,35 @@ enum { PY_SMALL_TABLE = 8 };
  * none of which equals key, and h = hash(key): py_dict_set's result
  * without its lookup, for callers that know the key is new. Returns
  * BRINE_OK or the allocation failure. */
-brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value,
-                         uint64_t h);
+static inline brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key,
+                                       brine_value *value, uint64_t h) {
+    bdict *d = dict->u.set.d;
+    /* What insert() does once it found no equal key, below the index. */
+    if (d->n == d->cap) {
+        brine_code code = py_table_reserve(doc, d, d->cap ? d->cap : 4);
+        if (code != BRINE_OK) return code;
+    }
+    bentry *e = &d->entries[d->n++];
+    e->key = key;
+    e->value = value;
+    e->hash = h;
+    return BRINE_OK;
+}
 
 /* py_append_new for the k pairs kv[0]: kv[1], kv[2]: kv[3], ... with
  * hashes[0..k), when the table has room for them without growing
  * (n + k <= capacity, n + k <= PY_SMALL_TABLE). */
-void py_append_new_many(brine_value *dict, brine_value *const *kv, const uint64_t *hashes,
-                        size_t k);
+static inline void py_append_new_many(brine_value *dict, brine_value *const *kv,
+                                      const uint64_t *hashes, size_t k) {
+    bdict *d = dict->u.set.d;
+    bentry *e = &d->entries[d->n];
+    for (size_t i = 0; i < k; i++) {
+        e[i].key = kv[2 * i];
+        e[i].value = kv[2 * i + 1];
+        e[i].hash = hashes[i];
+    }
+    d->n += (uint32_t)k;
+}
 
 /* set.add(item) for SET and FROZENSET nodes (an equal element stays). */
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item);

@@ -180,53 +180,26 @@ brine_value *val_str_owned(brine_doc *doc, const char *p, size_t n, size_t ncp, 
     return v;
 }
 
-brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
+brine_value *val_str_copy_short(brine_doc *doc, const char *p, size_t n, size_t ncp) {
     int slot_no = str_singleton_slot(p, n, ncp);
     if (slot_no >= 0 && doc->str1[slot_no]) return doc->str1[slot_no];
     char *q = arena_dup(&doc->arena, p, n);
-    if (!q) return NULL;
-    if (slot_no >= 0) return val_str_owned(doc, q, n, ncp, 0);
-    /* val_str_owned's common case, without its second singleton test. */
-    brine_value *v = val_new(doc, BRINE_STR);
-    if (!v) return NULL;
-    v->u.s.p = q;
-    v->u.s.n = n;
-    return v;
-}
-
-static brine_value *bytes_node(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
-    brine_value *v = val_new(doc, BRINE_BYTES);
-    if (!v) return NULL;
-    if (borrowed) {
-        v->flags = VF_BORROWED;
-        v->u.s.p = (const char *)p;
-    } else {
-        char *q = arena_dup(&doc->arena, p, n);
-        if (!q) return NULL;
-        v->u.s.p = q;
-    }
-    v->u.s.n = n;
-    return v;
+    return q ? val_str_owned(doc, q, n, ncp, 0) : NULL;
 }
 
 static brine_value *bytes_singleton(brine_doc *doc, size_t slot_no, const uint8_t *p, size_t n) {
     brine_value **slot = &doc->bytes1[slot_no];
     if (!*slot) {
-        *slot = bytes_node(doc, p, n, 0);
+        *slot = val_bytes_node(doc, p, n, 0);
         if (*slot) (*slot)->flags |= VF_SINGLETON;
     }
     return *slot;
 }
 
-brine_value *val_bytes_fresh(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
-    if (n == 0) return bytes_singleton(doc, 256, p, 0);
-    return bytes_node(doc, p, n, borrowed);
-}
-
 brine_value *val_bytes_copy(brine_doc *doc, const uint8_t *p, size_t n) {
     if (n == 0) return bytes_singleton(doc, 256, p, 0);
     if (n == 1) return bytes_singleton(doc, p[0], p, 1);
-    return bytes_node(doc, p, n, 0);
+    return val_bytes_node(doc, p, n, 0);
 }
 
 brine_value *val_bytes_owned(brine_doc *doc, uint8_t *p, size_t n) {
@@ -279,13 +252,6 @@ brine_value *val_list_copy(brine_doc *doc, brine_value *const *items, size_t n) 
     }
     v->u.list.n = v->u.list.cap = n;
     return v;
-}
-
-brine_value *val_container(brine_doc *doc, brine_kind kind) {
-    brine_value *v = val_new(doc, kind);
-    if (!v) return NULL;
-    v->u.set.d = arena_zalloc(&doc->arena, sizeof(bdict));
-    return v->u.set.d ? v : NULL;
 }
 
 brine_code list_extend(brine_doc *doc, brine_value *list, brine_value *const *items, size_t n) {

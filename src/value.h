@@ -145,6 +145,14 @@ void doc_reset(brine_doc *doc, size_t limit);
 
 /* --- internal constructors (all NULL on allocation failure) --- */
 
+/* The constructors the decoder's loop makes per record are forced inline
+ * there (the loop is too big for the compiler to choose that itself). */
+#if defined(__GNUC__) || defined(__clang__)
+#define VAL_HOT static inline __attribute__((always_inline))
+#else
+#define VAL_HOT static inline
+#endif
+
 /* Inline: every opcode that makes a node calls it. */
 static inline brine_value *val_new(brine_doc *doc, brine_kind kind) {
     brine_value *v = arena_alloc(&doc->arena, sizeof *v);
@@ -174,14 +182,44 @@ static inline brine_value *val_float_bits(brine_doc *doc, uint64_t bits) {
  * arena (or borrowed when `borrowed`). Returns the singleton when CPython
  * would. */
 brine_value *val_str_owned(brine_doc *doc, const char *p, size_t n, size_t ncp, int borrowed);
-/* STR from valid WTF-8, copied. */
-brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp);
-/* BYTES made by a path that CPython allocates fresh (BINBYTES family): only
- * the empty bytes is shared. `data` is copied unless borrowed. */
-brine_value *val_bytes_fresh(brine_doc *doc, const uint8_t *p, size_t n, int borrowed);
+/* STR from valid WTF-8, copied: val_str_copy_short for the strs CPython
+ * may share (fewer than 2 code points), the rest inline (every str a
+ * stream of records holds). */
+brine_value *val_str_copy_short(brine_doc *doc, const char *p, size_t n, size_t ncp);
+VAL_HOT brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
+    if (ncp < 2) return val_str_copy_short(doc, p, n, ncp);
+    char *q = arena_dup(&doc->arena, p, n);
+    if (!q) return NULL;
+    brine_value *v = val_new(doc, BRINE_STR);
+    if (!v) return NULL;
+    v->u.s.p = q;
+    v->u.s.n = n;
+    return v;
+}
+/* A BYTES node of its own (never shared): `data` is copied unless
+ * borrowed. NULL on failure. */
+VAL_HOT brine_value *val_bytes_node(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
+    brine_value *v = val_new(doc, BRINE_BYTES);
+    if (!v) return NULL;
+    if (borrowed) {
+        v->flags = VF_BORROWED;
+        v->u.s.p = (const char *)p;
+    } else {
+        char *q = arena_dup(&doc->arena, p, n);
+        if (!q) return NULL;
+        v->u.s.p = q;
+    }
+    v->u.s.n = n;
+    return v;
+}
 /* BYTES made by a copying path (PyBytes_FromStringAndSize with data): the
  * empty and one-byte values are shared, as in CPython. */
 brine_value *val_bytes_copy(brine_doc *doc, const uint8_t *p, size_t n);
+/* BYTES made by a path that CPython allocates fresh (BINBYTES family): only
+ * the empty bytes is shared. `data` is copied unless borrowed. */
+VAL_HOT brine_value *val_bytes_fresh(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
+    return n ? val_bytes_node(doc, p, n, borrowed) : val_bytes_copy(doc, p, 0);
+}
 /* val_bytes_copy for data already in the arena: the node takes over `p`
  * (n >= 2) instead of copying it. */
 brine_value *val_bytes_owned(brine_doc *doc, uint8_t *p, size_t n);
@@ -190,7 +228,17 @@ brine_value *val_bytearray(brine_doc *doc, const uint8_t *p, size_t n);
 brine_value *val_tuple_owned(brine_doc *doc, brine_value **items, size_t n);
 brine_value *val_tuple_copy(brine_doc *doc, brine_value *const *items, size_t n);
 brine_value *val_list_copy(brine_doc *doc, brine_value *const *items, size_t n);
-brine_value *val_container(brine_doc *doc, brine_kind kind); /* empty DICT/SET/FROZENSET */
+/* An empty DICT, SET or FROZENSET; NULL on failure. Inline: EMPTY_DICT
+ * makes one per record. */
+VAL_HOT brine_value *val_container(brine_doc *doc, brine_kind kind) {
+    brine_value *v = val_new(doc, kind);
+    if (!v) return NULL;
+    bdict *t = arena_alloc(&doc->arena, sizeof *t);
+    if (!t) return NULL;
+    memset(t, 0, sizeof *t);
+    v->u.set.d = t;
+    return v;
+}
 
 /* Appends n items to a LIST / BYTEARRAY data; 0 or a brine_code. */
 brine_code list_extend(brine_doc *doc, brine_value *list, brine_value *const *items, size_t n);
