@@ -266,8 +266,10 @@ static void bench_peak(const args *a) {
     size_t nodes, bytes;
     brine_doc_stats(doc, &nodes, &bytes);
     printf("{\"file\": \"%s\", \"op\": \"%s\", \"bytes\": %zu, \"rss_start_kb\": %ld, "
-           "\"rss_loaded_kb\": %ld, \"rss_peak_kb\": %ld, \"nodes\": %zu, \"arena_bytes\": %zu}\n",
-           a->file, a->zero_copy ? "peak-zc" : "peak", len, before, loaded, after, nodes, bytes);
+           "\"rss_loaded_kb\": %ld, \"rss_peak_kb\": %ld, \"nodes\": %zu, \"arena_bytes\": %zu, "
+           "\"arena_used_bytes\": %zu}\n",
+           a->file, a->zero_copy ? "peak-zc" : "peak", len, before, loaded, after, nodes, bytes,
+           brine_doc_used_bytes(doc));
     brine_doc_free(doc);
     free(fit);
 }

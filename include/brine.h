@@ -221,8 +221,14 @@ brine_value *brine_doc_discarded(const brine_doc *doc, size_t i);
  * root reaches where the root reaches it. */
 int brine_doc_add_discarded(brine_doc *doc, brine_value *v);
 
-/* Number of nodes and bytes of arena memory the document holds. */
+/* Number of nodes and bytes of arena memory the document holds (obtained
+ * from its allocator); either pointer may be NULL. */
 void brine_doc_stats(const brine_doc *doc, size_t *nodes, size_t *bytes);
+
+/* The part of brine_doc_stats's bytes that the values take: all but the
+ * unused ends of the arena's chunks, which the system does not back with
+ * memory until they are written (up to 8 MB for a large document). */
+size_t brine_doc_used_bytes(const brine_doc *doc);
 
 /* --- reading values (all accessors accept only the kinds they name) --- */
 

@@ -102,7 +102,7 @@ void arena_free_all(brine_arena *a) {
     free_bigs(a);
     a->chunks = NULL;
     a->cur = a->end = a->last = NULL;
-    a->bytes = 0;
+    a->bytes = a->retired = 0;
 }
 
 void arena_reset(brine_arena *a, size_t limit) {
@@ -124,7 +124,7 @@ void arena_reset(brine_arena *a, size_t limit) {
     }
     a->cur = a->end = a->last = NULL;
     a->next_chunk = FIRST_CHUNK;
-    a->bytes = 0;
+    a->bytes = a->retired = 0;
     a->limit = limit;
     a->over_limit = 0;
 }
@@ -195,6 +195,7 @@ static int new_chunk(brine_arena *a, size_t need) {
         arena_advise_huge(&a->alloc, c, size);
     }
     a->bytes += size;
+    a->retired += (size_t)(a->end - a->cur); /* 0 for the first chunk */
     c->size = size;
     c->next = a->chunks;
     a->chunks = c;

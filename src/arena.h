@@ -28,6 +28,7 @@ typedef struct brine_arena {
     size_t next_chunk; /* size of the next chunk to get */
     arena_big *bigs;   /* doubly linked list of large blocks */
     size_t bytes;      /* bytes obtained from the allocator */
+    size_t retired;    /* of those, the ends that earlier chunks left unused */
     size_t limit;      /* cap on `bytes`, 0 = none */
     int over_limit;    /* the last failure was the cap, not the allocator */
 } brine_arena;
@@ -36,6 +37,13 @@ typedef struct brine_arena {
 extern const brine_alloc brine_default_alloc;
 
 void arena_init(brine_arena *a, const brine_alloc *alloc, size_t limit);
+
+/* The bytes of `bytes` that allocations took: all but the unused ends of
+ * the chunks (which the system does not back until they are written).
+ * Blocks abandoned by arena_grow count as taken. */
+static inline size_t arena_used(const brine_arena *a) {
+    return a->bytes - a->retired - (size_t)(a->end - a->cur);
+}
 
 /* Asks the system to back the untouched block [p, p + size), just obtained
  * from `alloc`, with huge pages where it can (Linux, the C library's

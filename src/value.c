@@ -105,6 +105,10 @@ void brine_doc_stats(const brine_doc *doc, size_t *nodes, size_t *bytes) {
     if (bytes) *bytes = doc->arena.bytes;
 }
 
+size_t brine_doc_used_bytes(const brine_doc *doc) {
+    return arena_used(&doc->arena);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Node constructors                                                         */
 /* ------------------------------------------------------------------------ */
@@ -257,7 +261,10 @@ brine_value *val_list_copy(brine_doc *doc, brine_value *const *items, size_t n) 
 brine_code list_extend(brine_doc *doc, brine_value *list, brine_value *const *items, size_t n) {
     size_t need = list->u.list.n + n;
     if (need > list->u.list.cap) {
-        size_t ncap = list->u.list.cap ? list->u.list.cap : 4;
+        /* An empty list gets exactly what it needs: lists of one item (a
+         * nested chain's every level) then take 8 bytes, not 32. Growth
+         * doubles from 4 on, as the arena cannot reuse what it leaves. */
+        size_t cap = list->u.list.cap, ncap = cap == 0 ? need : cap < 2 ? 4 : 2 * cap;
         while (ncap < need)
             ncap *= 2;
         brine_value **grown = arena_grow(&doc->arena, list->u.list.items,

@@ -102,19 +102,27 @@ def main():
         assert nodes[(name, 5, 'decode reused')] == n
     assert nodes[('bytes', 5, 'decode')] == 1
 
-    # Scaling: every workload and op at three growing sizes, with a verdict.
+    # Scaling: every workload and op at three growing sizes, with a verdict;
+    # the encoder is judged into a reused buffer, the fresh one only shown.
     scaling = {(s['workload'], s['op']): s['points'] for s in report['scaling']}
-    assert set(scaling) == {(w, op) for w in WORKLOADS for op in ('decode', 'encode')}
+    assert set(scaling) == {(w, op) for w in WORKLOADS
+                            for op in ('decode', 'encode-reuse', 'encode')}
     for pts in scaling.values():
         sizes = [p['bytes'] for p in pts]
         assert len(sizes) == 3 and sizes[0] < sizes[1] < sizes[2], sizes
-    assert '## Scaling' in md and md.count('| linear |') + md.count('WORSE THAN LINEAR') == 10
+    checked = md.count('| linear |') + md.count('| WORSE THAN LINEAR |')
+    assert '## Scaling' in md and checked == 10, checked
+    assert md.count('| encode (fresh output buffer) |') == 5
+    assert md.count('| (not checked) ') == 5
 
     # Peak memory: both decodes of every file, input and arena accounted.
     peaks = report['peaks']
     assert len(peaks) == 2 * sum(len(bench_run.WORKLOADS[w][1]) for w in WORKLOADS)
     for pk in peaks:
         assert pk['rss_peak_kb'] >= pk['rss_loaded_kb'] >= pk['rss_start_kb'] > 0, pk
+        # The values take part of what the arena holds, at least a node each.
+        assert 32 * pk['nodes'] <= pk['arena_used_bytes'] <= pk['arena_bytes'], pk
+        assert pk['cpython_peak_kb'] > 0, pk
     big = [pk for pk in peaks if pk['workload'] == 'bytes' and pk['protocol'] == 5]
     copying = next(pk for pk in big if pk['op'] == 'peak')
     zero = next(pk for pk in big if pk['op'] == 'peak-zc')

@@ -6,7 +6,8 @@
  * counts, the error and offset under max_memory are those of a decoding
  * into a new document, and the memory the new contents do not need is
  * given back (a counting allocator sees the same live bytes as for a new
- * document).
+ * document). brine_doc_used_bytes counts what the values take of the
+ * arena, the same in both.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,46 @@ static void test_memory_given_back(void) {
     free(small.p);
 }
 
+/* Used bytes: no more than the arena holds, at least a node per node, the
+ * same after brine_decode_into; a list of one item takes one pointer. */
+static void test_used_bytes(void) {
+    tcheck_current = "used_bytes";
+    buf big = records(60000, 6);
+    brine_error err;
+    brine_doc *doc = brine_decode(big.p, big.n, NULL, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    size_t nodes, bytes, used = brine_doc_used_bytes(doc);
+    brine_doc_stats(doc, &nodes, &bytes);
+    CHECK(used <= bytes);
+    CHECK(used >= 32 * nodes);
+    CHECK(brine_decode_into(doc, big.p, big.n, NULL, &err) == 0);
+    CHECK_EQ_INT(brine_doc_used_bytes(doc), used);
+    brine_doc_free(doc);
+    free(big.p);
+
+    /* [[0], [0], ...]: n lists filled by APPEND, then one APPENDS. */
+    enum { N = 20000 };
+    buf lists = {0};
+    put(&lists, "\x80\x02](", 4);
+    for (int i = 0; i < N; i++)
+        put(&lists,
+            "]K\x00"
+            "a",
+            4); /* split: \x00a would be one escape */
+    put(&lists, "e.", 2);
+    doc = brine_decode(lists.p, lists.n, NULL, NULL, &err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    used = brine_doc_used_bytes(doc);
+    /* A node (32 bytes) and one item (8) per inner list, the outer list's
+     * items (8 per list, up to twice that while doubling): under 64. */
+    CHECK(used >= (size_t)N * 48);
+    CHECK(used < (size_t)N * 64);
+    brine_doc_free(doc);
+    free(lists.p);
+}
+
 static void test_usage(void) {
     tcheck_current = "usage";
     brine_error err;
@@ -214,6 +255,7 @@ int main(void) {
     test_same_result();
     test_limit_same_offset();
     test_memory_given_back();
+    test_used_bytes();
     test_usage();
     return TDONE();
 }
