@@ -138,6 +138,8 @@ static brine_value *stop(decoder *d) {
     X(0x72, LONG_BINPUT)                                                                           \
     X(0x94, MEMOIZE)                                                                               \
     X(0x7d, EMPTY_DICT)                                                                            \
+    X(0x5d, EMPTY_LIST)                                                                            \
+    X(0x61, APPEND)                                                                                \
     X(0x75, SETITEMS)                                                                              \
     X(0x73, SETITEM)                                                                               \
     X(0x67, GET)                                                                                   \
@@ -355,6 +357,27 @@ F_EMPTY_DICT : {
     brine_value *v = val_container(doc, BRINE_DICT);
     if (!v) NOMEM();
     *sp++ = v;
+    NEXT();
+}
+F_EMPTY_LIST : {
+    NEED_ROOM(EMPTY_LIST);
+    brine_value *v = val_new(doc, BRINE_LIST); /* val_list_copy of nothing */
+    if (!v) NOMEM();
+    *sp++ = v;
+    NEXT();
+}
+F_APPEND : {
+    /* op_append onto a list: the item goes in, or list_extend grows the
+     * list; a failed growth leaves the list as it was, and the general
+     * handler then fails the same way. */
+    if (DEPTH() <= fence + 1) goto S_APPEND;
+    brine_value *target = sp[-2];
+    if (target->kind != BRINE_LIST) goto S_APPEND;
+    if (target->u.list.n < target->u.list.cap)
+        target->u.list.items[target->u.list.n++] = sp[-1];
+    else if (list_extend(doc, target, sp - 1, 1) != BRINE_OK)
+        goto S_APPEND;
+    sp--;
     NEXT();
 }
 #define FAST_TUPLE(name, count)                                                                    \
