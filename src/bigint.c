@@ -13,6 +13,8 @@
 
 #include <string.h>
 
+#include "byteorder.h"
+
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                             */
 /* ------------------------------------------------------------------------ */
@@ -84,19 +86,6 @@ static int mag_cmp(const uint32_t *a, size_t an, const uint32_t *b, size_t bn) {
         if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
     }
     return 0;
-}
-
-static unsigned bit_length32(uint32_t v) {
-#if defined(__GNUC__) || defined(__clang__)
-    return v ? 32u - (unsigned)__builtin_clz(v) : 0u;
-#else
-    unsigned b = 0;
-    while (v) {
-        b++;
-        v >>= 1;
-    }
-    return b;
-#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -367,22 +356,6 @@ size_t bi_bytes_limbs(size_t n) {
     return n / 4 + (n % 4 != 0);
 }
 
-/* The m < 8 bytes at p as a little-endian number. */
-static inline uint64_t load_le(const uint8_t *p, size_t m) {
-    uint64_t x = 0;
-    for (size_t j = m; j-- > 0;)
-        x = x << 8 | p[j];
-    return x;
-}
-
-/* The 8 bytes at p as a little-endian number, written so that compilers
- * make it one load on any host. */
-static inline uint64_t load_le64(const uint8_t *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
-}
-
 void bi_from_le_bytes(const uint8_t *p, size_t n, uint32_t *limbs, bi *out) {
     out->limbs = limbs;
     out->neg = n > 0 && (p[n - 1] & 0x80) != 0;
@@ -493,7 +466,7 @@ int bi_cmp(const bi *a, const bi *b) {
 
 size_t bi_bit_length(const bi *x) {
     if (x->n == 0) return 0;
-    return (x->n - 1) * 32 + bit_length32(x->limbs[x->n - 1]);
+    return (x->n - 1) * 32 + bit_length64(x->limbs[x->n - 1]);
 }
 
 /* ------------------------------------------------------------------------ */

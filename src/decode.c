@@ -218,7 +218,7 @@ int op_get(decoder *d) {
 
 int op_binget(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
-    return p ? memo_fetch(d, dec_le(p, nbytes)) : -1;
+    return p ? memo_fetch(d, load_le(p, nbytes)) : -1;
 }
 
 int op_put(decoder *d) {
@@ -237,7 +237,7 @@ int op_binput(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
     if (d->sp <= d->fence) return dec_underflow(d);
-    return memo_store(d, dec_le(p, nbytes));
+    return memo_store(d, load_le(p, nbytes));
 }
 
 int op_memoize(decoder *d) {
@@ -321,7 +321,7 @@ int op_proto(decoder *d) {
 int op_frame(decoder *d) {
     const uint8_t *p = dec_read(d, 8);
     if (!p) return -1;
-    uint64_t len = dec_le(p, 8);
+    uint64_t len = load_le(p, 8);
     if (len > (uint64_t)INT64_MAX)
         return dec_fail_msg(d, BRINE_E_SIZE_OVERFLOW, "FRAME length exceeds system's maximum");
     brine_code code;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "memo.h"
 #include "pyops.h"
 #include "reader.h"
@@ -121,14 +122,6 @@ static inline const uint8_t *dec_readline(decoder *d, size_t *len) {
 }
 const uint8_t *dec_readinto(decoder *d, size_t n);
 
-/* Little-endian helpers. */
-static inline uint64_t dec_le(const uint8_t *p, int n) {
-    uint64_t x = 0;
-    for (int i = n - 1; i >= 0; i--)
-        x = (x << 8) | p[i];
-    return x;
-}
-
 /* The memo index GET and PUT carry as the pickler writes it: 1 to 18
  * digits (which cannot overflow) and a newline, at the start of
  * p[0..avail). Returns the number of digits, with their value in *out, or
@@ -141,20 +134,6 @@ static inline size_t memo_index_digits(const uint8_t *p, size_t avail, uint64_t 
     if (k == 0 || k > 18 || k == avail || p[k] != '\n') return 0;
     *out = v;
     return k;
-}
-
-/* The big-endian 8 bytes at p (BINFLOAT's argument). */
-static inline uint64_t dec_be64(const uint8_t *p) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return __builtin_bswap64(x);
-#else
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x = (x << 8) | p[i];
-    return x;
-#endif
 }
 
 /* True for nodes CPython would see as a class: stubs from find_class and

@@ -245,7 +245,7 @@ int op_binpersid(decoder *d) {
 int op_extension(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
-    int64_t code = nbytes == 4 ? (int32_t)(uint32_t)dec_le(p, 4) : (int64_t)dec_le(p, nbytes);
+    int64_t code = nbytes == 4 ? (int32_t)(uint32_t)load_le(p, 4) : (int64_t)load_le(p, nbytes);
     if (code <= 0) return dec_fail(d, BRINE_E_EXT_CODE);
     for (size_t i = 0; i < d->next_cache; i++)
         if (d->ext_cache[i].code == code) return dec_push(d, d->ext_cache[i].value);

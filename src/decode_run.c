@@ -17,7 +17,7 @@
 static int push_int_arg(decoder *d, int nbytes) {
     const uint8_t *q = dec_read(d, (size_t)nbytes);
     if (!q) return -1;
-    uint64_t x = dec_le(q, nbytes);
+    uint64_t x = load_le(q, nbytes);
     /* BININT is signed 32-bit; BININT1 and BININT2 are unsigned. */
     return dec_push(d, val_int64(d->doc, nbytes == 4 ? (int32_t)(uint32_t)x : (int64_t)x));
 }
@@ -278,7 +278,7 @@ F_BINFLOAT : {
     NEED_ROOM(BINFLOAT);
     PEEK(8, q, BINFLOAT);
     CONSUME(8);
-    brine_value *v = val_float_bits(doc, dec_be64(q));
+    brine_value *v = val_float_bits(doc, load_be64(q));
     if (!v) NOMEM();
     *sp++ = v;
     NEXT();
@@ -294,9 +294,9 @@ F_BINFLOAT : {
         *sp++ = v;                                                                                 \
         NEXT();                                                                                    \
     }
-    FAST_INT(BININT, 4, (int32_t)(uint32_t)dec_le(q, 4))
+    FAST_INT(BININT, 4, (int32_t)(uint32_t)load_le(q, 4))
     FAST_INT(BININT1, 1, (int64_t)q[0])
-    FAST_INT(BININT2, 2, (int64_t)dec_le(q, 2))
+    FAST_INT(BININT2, 2, (int64_t)load_le(q, 2))
 #undef FAST_INT
 F_NONE:
     NEED_ROOM(NONE);
@@ -315,7 +315,7 @@ F_NEWFALSE:
         const uint8_t *q;                                                                          \
         NEED_ROOM(name);                                                                           \
         PEEK(n, q, name);                                                                          \
-        brine_value **slot = memo_dense_slot(m, dec_le(q, n)), *v;                                 \
+        brine_value **slot = memo_dense_slot(m, load_le(q, n)), *v;                                \
         if (!slot || !(v = *slot)) goto S_##name;                                                  \
         CONSUME(n);                                                                                \
         *sp++ = v;                                                                                 \
@@ -348,7 +348,7 @@ F_BINPUT : {
 F_LONG_BINPUT : {
     const uint8_t *q;
     PEEK(4, q, LONG_BINPUT);
-    FAST_PUT(LONG_BINPUT, dec_le(q, 4), CONSUME(4));
+    FAST_PUT(LONG_BINPUT, load_le(q, 4), CONSUME(4));
 }
 F_MEMOIZE:
     FAST_PUT(MEMOIZE, m->len, (void)0);
@@ -472,7 +472,7 @@ F_PUT : {
         const uint8_t *q;                                                                          \
         NEED_ROOM(name);                                                                           \
         PEEK(nlen, q, name);                                                                       \
-        size_t size = (size_t)dec_le(q, nlen);                                                     \
+        size_t size = (size_t)load_le(q, nlen);                                                    \
         if (lim - (ip + (nlen)) < (ptrdiff_t)size) goto S_##name;                                  \
         const uint8_t *payload = q + (nlen);                                                       \
         brine_value *v;                                                                            \

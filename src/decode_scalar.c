@@ -83,7 +83,7 @@ int op_long(decoder *d) {
 int op_counted_long(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
-    int64_t size = nbytes == 1 ? p[0] : (int32_t)(uint32_t)dec_le(p, 4);
+    int64_t size = nbytes == 1 ? p[0] : (int32_t)(uint32_t)load_le(p, 4);
     if (size < 0) return dec_fail(d, BRINE_E_LONG_NEGATIVE);
     if (size == 0) return dec_push(d, val_int64(d->doc, 0));
     const uint8_t *data = dec_read(d, (size_t)size);
@@ -116,7 +116,7 @@ int op_float(decoder *d) {
 int op_binfloat(decoder *d) {
     const uint8_t *p = dec_read(d, 8);
     if (!p) return -1;
-    return dec_push(d, val_float_bits(d->doc, dec_be64(p)));
+    return dec_push(d, val_float_bits(d->doc, load_be64(p)));
 }
 
 /* A Python 2 str: bytes under encoding="bytes", else decoded text. The
@@ -154,7 +154,7 @@ int op_string(decoder *d) {
 int op_counted_binstring(decoder *d, int nbytes) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
-    size_t size = (size_t)dec_le(p, nbytes);
+    size_t size = (size_t)load_le(p, nbytes);
     const uint8_t *data = dec_read(d, size);
     return data ? push_py2_string(d, data, size) : -1;
 }
@@ -181,7 +181,7 @@ int op_unicode(decoder *d) {
 DEC_HOT int counted_size(decoder *d, int nbytes, size_t *size, const char *overflow_msg) {
     const uint8_t *p = dec_read(d, (size_t)nbytes);
     if (!p) return -1;
-    uint64_t x = dec_le(p, nbytes);
+    uint64_t x = load_le(p, nbytes);
     if (x > (uint64_t)INT64_MAX) return dec_fail_msg(d, BRINE_E_SIZE_OVERFLOW, overflow_msg);
     *size = (size_t)x;
     return 0;

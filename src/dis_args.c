@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bigint.h"
+#include "byteorder.h"
 #include "errors.h"
 #include "pyfloat.h"
 #include "pytext.h"
@@ -42,13 +43,6 @@ static int bad_arg(dis_input *in, brine_code code, const char *msg) { /* ValueEr
 
 static int need(dis_input *in, size_t n, const char *msg) {
     return n <= in->len - in->i ? 0 : bad_arg(in, BRINE_E_TRUNCATED, msg);
-}
-
-static uint64_t le(const uint8_t *p, unsigned n) {
-    uint64_t v = 0;
-    while (n-- > 0)
-        v = v << 8 | p[n];
-    return v;
 }
 
 /* f.readline() without its newline; the readers raise when there is none. */
@@ -152,7 +146,7 @@ static const struct {
 static int read_counted(dis_input *in, int kind, dis_arg *a) {
     const unsigned w = counted[kind].width;
     if (need(in, w, "not enough data in stream to read the count") != 0) return -1;
-    uint64_t v = le(in->p + in->i, w);
+    uint64_t v = load_le(in->p + in->i, w);
     in->i += w;
     if (counted[kind].is_signed && (v & 0x80000000u)) /* string4, long4 */
         return bad_arg(in, BRINE_E_LONG_NEGATIVE, "byte count < 0");
@@ -198,7 +192,7 @@ int dis_read_arg(dis_input *in, int kind, dis_arg *a) {
     case A_U8:
     case A_I4: {
         if (need(in, width[kind], "not enough data in stream to read an integer") != 0) return -1;
-        uint64_t v = le(in->p + in->i, width[kind]);
+        uint64_t v = load_le(in->p + in->i, width[kind]);
         in->i += width[kind];
         if (kind == A_I4) v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
         dis_small_int(a, v, kind == A_I4);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "byteorder.h"
+
 #define MANT_BITS    52
 #define MANT_MASK    ((UINT64_C(1) << MANT_BITS) - 1)
 #define HIDDEN_BIT   (UINT64_C(1) << MANT_BITS)
@@ -133,21 +135,8 @@ static inline int big_div_pow5(big *b, unsigned e) {
     return inexact;
 }
 
-static inline unsigned bitlen64(uint64_t x) {
-#if defined(__GNUC__) || defined(__clang__)
-    return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
-#else
-    unsigned n = 0;
-    while (x) {
-        n++;
-        x >>= 1;
-    }
-    return n;
-#endif
-}
-
 static inline size_t big_bitlen(const big *b) {
-    return b->len ? (b->len - 1) * 32 + bitlen64(b->d[b->len - 1]) : 0;
+    return b->len ? (b->len - 1) * 32 + bit_length64(b->d[b->len - 1]) : 0;
 }
 
 /* floor(b / 2^s), which the caller knows to be below 2^64; *inexact tells

@@ -105,12 +105,12 @@ static uint64_t small_to_bits(uint64_t v, int e10, int *overflow) {
         u128 p = (u128)v * pow5_u64[e10];
         uint64_t hi = (uint64_t)(p >> 64), lo = (uint64_t)p;
         if (hi) {
-            unsigned sh = 64 - bitlen64(hi);
+            unsigned sh = 64 - bit_length64(hi);
             r = sh ? (hi << sh) | (lo >> (64 - sh)) : hi;
             sticky = (lo << sh) != 0;
             e2 = e10 + 64 - (int)sh;
         } else {
-            unsigned sh = 64 - bitlen64(lo);
+            unsigned sh = 64 - bit_length64(lo);
             r = lo << sh;
             sticky = 0;
             e2 = e10 - (int)sh;
@@ -120,7 +120,7 @@ static uint64_t small_to_bits(uint64_t v, int e10, int *overflow) {
          * 2^(P-1) <= 5^f < 2^P and 2^(L-1) <= v < 2^L, s = 63 + P - L puts
          * the quotient in (2^62, 2^64). */
         uint64_t den = pow5_u64[-e10];
-        unsigned s = 63 + bitlen64(den) - bitlen64(v);
+        unsigned s = 63 + bit_length64(den) - bit_length64(v);
         u128 num = (u128)v << s;
         r = (uint64_t)(num / den);
         uint64_t rem = (uint64_t)(num - (u128)r * den);
@@ -153,7 +153,7 @@ static int approx_to_bits(uint64_t v, int e10, uint64_t *bits, int *overflow) {
     w[2] = h1 + (w[1] < l1);
     /* value ~ (w2:w1:w0) * 2^lsb; the top bit is at L >= 127. */
     int lsb = a.e + e10;
-    int top = w[2] ? 128 + (int)bitlen64(w[2]) - 1 : 64 + (int)bitlen64(w[1]) - 1;
+    int top = w[2] ? 128 + (int)bit_length64(w[2]) - 1 : 64 + (int)bit_length64(w[1]) - 1;
     /* Bits dropped to round to 53 bits, or to the subnormal grid. */
     int drop = top - 52;
     if (lsb + drop < QMIN) drop = QMIN - lsb;
