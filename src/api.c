@@ -75,7 +75,7 @@ size_t brine_len(const brine_value *v) {
     case BRINE_LIST: return v->u.list.n;
     case BRINE_DICT:
     case BRINE_SET:
-    case BRINE_FROZENSET: return v->u.set.d->n;
+    case BRINE_FROZENSET: return v->u.set.n;
     default: return 0;
     }
 }
@@ -85,17 +85,17 @@ brine_value *brine_item(const brine_value *v, size_t i) {
     case BRINE_TUPLE: return i < v->u.tup.n ? v->u.tup.items[i] : NULL;
     case BRINE_LIST: return i < v->u.list.n ? v->u.list.items[i] : NULL;
     case BRINE_SET:
-    case BRINE_FROZENSET: return i < v->u.set.d->n ? v->u.set.d->entries[i].key : NULL;
+    case BRINE_FROZENSET: return i < v->u.set.n ? v->u.set.entries[i].key : NULL;
     default: return NULL;
     }
 }
 
 brine_value *brine_dict_key(const brine_value *v, size_t i) {
-    return i < v->u.set.d->n ? v->u.set.d->entries[i].key : NULL;
+    return i < v->u.set.n ? v->u.set.entries[i].key : NULL;
 }
 
 brine_value *brine_dict_value(const brine_value *v, size_t i) {
-    return i < v->u.set.d->n ? v->u.set.d->entries[i].value : NULL;
+    return i < v->u.set.n ? v->u.set.entries[i].value : NULL;
 }
 
 const char *brine_global_module(const brine_value *v, size_t *len) {
@@ -287,15 +287,15 @@ brine_value *brine_new_global(brine_doc *doc, const char *module, size_t mlen, c
 
 brine_value *brine_new_object(brine_doc *doc, brine_make make, brine_value *callable,
                               brine_value *const *args, size_t nargs, const brine_value *kwargs) {
-    size_t nkw = kwargs ? kwargs->u.set.d->n : 0;
+    size_t nkw = kwargs ? kwargs->u.set.n : 0;
     brine_value **keys = NULL, **vals = NULL;
     if (nkw) {
         keys = arena_alloc(&doc->arena, nkw * sizeof *keys);
         vals = arena_alloc(&doc->arena, nkw * sizeof *vals);
         if (!keys || !vals) return NULL;
         for (size_t i = 0; i < nkw; i++) {
-            keys[i] = kwargs->u.set.d->entries[i].key;
-            vals[i] = kwargs->u.set.d->entries[i].value;
+            keys[i] = kwargs->u.set.entries[i].key;
+            vals[i] = kwargs->u.set.entries[i].value;
         }
     }
     uint8_t opcode = make == BRINE_MAKE_CALL ? 'R' : (nkw ? 0x92 : 0x81);

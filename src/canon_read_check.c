@@ -192,14 +192,14 @@ static int fill(brine_doc *doc, cr_post *p, const cr_cont *c) {
     int what = dict ? 0 : node->kind == BRINE_SET ? 1 : 2;
     for (size_t i = 0; i < c->count; i++) {
         const cr_pair *e = &p->pend[c->start + i];
-        size_t before = node->u.set.d->n;
+        size_t before = node->u.set.n;
         brine_code code =
             dict ? py_dict_set(doc, node, e->key, e->value) : py_set_add(doc, node, e->key);
         if (code == BRINE_E_UNHASHABLE) return post_fail(p, code, unhashable_msg[what], e->off);
         if (code != BRINE_OK) return post_fail(p, code, NULL, e->off);
         /* The printer never shows two equal keys: the second would have
          * replaced the first's value or not been added at all. */
-        if (node->u.set.d->n == before)
+        if (node->u.set.n == before)
             return post_fail(p, BRINE_E_SYNTAX, duplicate_msg[what], e->off);
     }
     return 1;
@@ -281,7 +281,7 @@ static int finish_objects(brine_doc *doc, cr_post *p) {
     }
     for (size_t i = 0; i < p->nkwobjs; i++) {
         bobject *o = p->kwobjs[i].from->u.o;
-        const bdict *d = p->kwobjs[i].to->u.set.d;
+        const bdict *d = &p->kwobjs[i].to->u.set;
         if (d->n == 0) continue; /* NEWOBJ_EX with no keyword arguments */
         if (d->n > UINT32_MAX)
             return post_fail(p, BRINE_E_SYNTAX, "too many keyword arguments", p->kwobjs[i].off);

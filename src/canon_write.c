@@ -432,14 +432,14 @@ static int step(printer *p) {
         return step_seq(p, f, "(", "");
     case BRINE_LIST: return step_seq(p, f, "[", "]");
     case BRINE_SET:
-        if (!v->u.set.d->n) {
+        if (!v->u.set.n) {
             puts_(p->o, "set()");
             p->depth--;
             return 1;
         }
         return step_seq(p, f, "{", "}");
     case BRINE_FROZENSET:
-        if (!v->u.set.d->n) {
+        if (!v->u.set.n) {
             puts_(p->o, "frozenset()");
             p->depth--;
             return 1;

@@ -214,7 +214,7 @@ DEC_HOT brine_code dec_shape_append(decoder *d, brine_value *dict, brine_value *
     key_shape *s = &d->shape;
     /* Records repeat the whole shape: room for all of it at once, not 4
      * and then 8 entries (the arena cannot reuse the first block). */
-    if (dict->u.set.d->cap == 0) (void)py_reserve(d->doc, dict, s->n);
+    if (dict->u.set.cap == 0) (void)py_reserve(d->doc, dict, s->n);
     brine_code code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
     if (code == BRINE_OK) s->pos++;
     return code;
@@ -225,7 +225,7 @@ DEC_HOT brine_code dec_shape_append(decoder *d, brine_value *dict, brine_value *
  * reserved it). Returns 1 when done, 0 (nothing changed) otherwise. */
 static inline int dec_fill_shaped(decoder *d, brine_value *dict, brine_value *const *kv, size_t k) {
     key_shape *s = &d->shape;
-    const bdict *t = dict->u.set.d;
+    const bdict *t = &dict->u.set;
     if (t->n != 0 || t->cap < k || !shape_predicts(s, kv, k)) return 0;
     py_append_new_many(dict, kv, s->hashes, k);
     s->dict = dict;

@@ -141,14 +141,14 @@ int op_newobj(decoder *d, int with_kwargs) {
         return dec_fail_msg(d, BRINE_E_NEWOBJ_ARGS,
                             with_kwargs ? "NEWOBJ_EX args argument must be a tuple" : NULL);
     if (with_kwargs && kwargs->kind != BRINE_DICT) return dec_fail(d, BRINE_E_NEWOBJ_KWARGS);
-    size_t nkw = kwargs ? kwargs->u.set.d->n : 0;
+    size_t nkw = kwargs ? kwargs->u.set.n : 0;
     brine_value **keys = NULL, **vals = NULL;
     if (nkw) {
         keys = arena_alloc(&d->doc->arena, nkw * sizeof *keys);
         vals = arena_alloc(&d->doc->arena, nkw * sizeof *vals);
         if (!keys || !vals) return dec_nomem(d);
         for (size_t i = 0; i < nkw; i++) {
-            const bentry *e = &kwargs->u.set.d->entries[i];
+            const bentry *e = &kwargs->u.set.entries[i];
             /* The call machinery passes **kwargs to __new__ by name. */
             if (e->key->kind != BRINE_STR) return dec_fail(d, BRINE_E_KEYWORDS_NOT_STR);
             keys[i] = e->key;
@@ -169,7 +169,7 @@ void dec_settle_kwargs(brine_doc *doc) {
         brine_value *v = doc->created.items[i];
         if (v->kind != BRINE_OBJECT || !v->u.o->kwargs_dict) continue;
         bobject *o = v->u.o;
-        const bdict *t = o->kwargs_dict->u.set.d;
+        const bdict *t = &o->kwargs_dict->u.set;
         int same = t->n == o->nkw;
         for (uint32_t k = 0; same && k < o->nkw; k++)
             same = t->entries[k].key == o->kwkeys[k] && t->entries[k].value == o->kwvals[k];
@@ -207,7 +207,7 @@ int op_build(decoder *d) {
     }
     if (slotstate) {
         if (slotstate->kind != BRINE_DICT) return dec_fail(d, BRINE_E_SLOTSTATE_NOT_DICT);
-        const bdict *sd = slotstate->u.set.d;
+        const bdict *sd = &slotstate->u.set;
         if (sd->n) return native_setattr(d, sd->entries[0].key);
     }
     return 0;
@@ -429,7 +429,7 @@ static int set_item(decoder *d, brine_value *target, brine_value *key, brine_val
  * that position. */
 static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brine_value *value) {
     key_shape *s = &d->shape;
-    bdict *t = dict->u.set.d;
+    bdict *t = &dict->u.set;
     brine_code code;
     if (t->n == 0) {
         s->dict = dict;

@@ -426,7 +426,7 @@ F_SETITEM : {
     if (depth < 3 || depth - 2 <= fence) goto S_SETITEM;
     brine_value *target = sp[-3], *key = sp[-2];
     if (target->kind != BRINE_DICT) goto S_SETITEM;
-    bdict *t = target->u.set.d;
+    bdict *t = &target->u.set;
     key_shape *ks = &d->shape;
     size_t pos = t->n == 0 ? 0 : ks->pos;
     if ((t->n != 0 && ks->dict != target) || t->n != pos || pos >= ks->n || key != ks->keys[pos])

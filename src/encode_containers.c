@@ -228,7 +228,7 @@ static int push_dict(encoder *e, const brine_value *v, const bdict *d, brine_val
 }
 
 int enc_push_dict(encoder *e, const brine_value *v) {
-    return push_dict(e, v, v->u.set.d, NULL, NULL, v->u.set.d->n);
+    return push_dict(e, v, &v->u.set, NULL, NULL, v->u.set.n);
 }
 
 int enc_save_fresh_dict(encoder *e, brine_value *const *keys, brine_value *const *vals, size_t n) {
@@ -237,7 +237,7 @@ int enc_save_fresh_dict(encoder *e, brine_value *const *keys, brine_value *const
 }
 
 int enc_push_set(encoder *e, const brine_value *v) {
-    const bdict *d = v->u.set.d;
+    const bdict *d = &v->u.set;
     if (v->kind == BRINE_FROZENSET) {
         eframe *f = enc_push(e, EF_FROZENSET, v);
         if (!f) return -1;

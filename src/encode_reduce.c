@@ -108,7 +108,7 @@ static brine_value *ptuple(encoder *e, brine_value *const *items, size_t n) {
 static brine_value *pdict(encoder *e, brine_value *const *keys, brine_value *const *vals,
                           size_t n) {
     brine_value *v = pnode(e, BRINE_DICT);
-    bdict *d = v ? arena_zalloc(&e->arena, sizeof *d) : NULL;
+    bdict *d = v ? &v->u.set : NULL;
     bentry *ent = d ? palloc(e, n * sizeof *ent) : NULL;
     if (!ent) {
         enc_fail(e, BRINE_E_NOMEM, NULL); /* keeps the first error when one is set */
@@ -121,7 +121,6 @@ static brine_value *pdict(encoder *e, brine_value *const *keys, brine_value *con
     }
     d->entries = ent;
     d->n = d->cap = n;
-    v->u.set.d = d;
     return v;
 }
 
@@ -411,7 +410,7 @@ int enc_save_bytearray_reduce(encoder *e, const brine_value *v) {
 }
 
 int enc_save_set_reduce(encoder *e, const brine_value *v) {
-    const bdict *d = v->u.set.d;
+    const bdict *d = &v->u.set;
     brine_value *list = fresh(pnode(e, BRINE_LIST));
     brine_value **items = list ? palloc(e, d->n * sizeof *items) : NULL;
     brine_value **args = items ? palloc(e, sizeof *args) : NULL;

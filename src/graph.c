@@ -27,9 +27,9 @@ size_t graph_nslots(const brine_value *v) {
     switch (v->kind) {
     case BRINE_TUPLE: return v->u.tup.n;
     case BRINE_LIST: return v->u.list.n;
-    case BRINE_DICT: return v->u.set.d->n * 2;
+    case BRINE_DICT: return v->u.set.n * 2;
     case BRINE_SET:
-    case BRINE_FROZENSET: return v->u.set.d->n;
+    case BRINE_FROZENSET: return v->u.set.n;
     case BRINE_GLOBAL: return 2 + oplog_slots(&v->u.g->log);
     case BRINE_OBJECT: {
         const bobject *o = v->u.o;
@@ -46,11 +46,11 @@ brine_value *graph_slot(const brine_value *v, size_t i) {
     case BRINE_TUPLE: return v->u.tup.items[i];
     case BRINE_LIST: return v->u.list.items[i];
     case BRINE_DICT: {
-        const bentry *e = &v->u.set.d->entries[i / 2];
+        const bentry *e = &v->u.set.entries[i / 2];
         return i % 2 ? e->value : e->key;
     }
     case BRINE_SET:
-    case BRINE_FROZENSET: return v->u.set.d->entries[i].key;
+    case BRINE_FROZENSET: return v->u.set.entries[i].key;
     case BRINE_GLOBAL:
         if (i < 2) return i ? v->u.g->name_str : v->u.g->module_str;
         return oplog_slot(&v->u.g->log, i - 2);

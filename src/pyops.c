@@ -115,14 +115,14 @@ static int hash_direct(brine_value *v, uint64_t *out) {
         return 1;
     case BRINE_FROZENSET:
         if (!(v->flags & VF_HASHED)) {
-            const bdict *d = v->u.set.d;
+            const bdict *d = &v->u.set;
             uint64_t h = TAG_FRZ ^ d->n;
             for (size_t i = 0; i < d->n; i++)
                 h += mix64(d->entries[i].hash);
-            v->u.set.hash = mix64(h);
+            v->u.set.aux->hash = mix64(h); /* val_frozenset made aux */
             v->flags |= VF_HASHED;
         }
-        *out = v->u.set.hash;
+        *out = v->u.set.aux->hash;
         return 1;
     case BRINE_TUPLE:
         if (v->flags & VF_HASHED) {
@@ -334,7 +334,12 @@ static int eq_push(eq_stack *s, brine_value *a, brine_value *b) {
 
 static int py_eq_nested(brine_doc *doc, brine_value *a, brine_value *b, int nesting);
 
-/* Index slots (bdict.index): entry number and hash tag. */
+/* The index of a large table (bdict_aux), NULL while it is small. */
+static inline uint64_t *table_index(const bdict *d) {
+    return d->aux && d->aux->mask ? d->aux->slots : NULL;
+}
+
+/* Index slots: entry number and hash tag. */
 static inline uint64_t slot_make(size_t entry, uint64_t h) {
     return (h & 0xffffffff00000000u) | (uint64_t)(entry + 1);
 }
@@ -349,7 +354,8 @@ static inline size_t slot_entry(uint64_t slot) {
  * stops early when fn returns non-zero and returns that value. */
 typedef int (*entry_fn)(void *ctx, const bentry *e);
 static int for_hash(const bdict *d, uint64_t h, entry_fn fn, void *ctx) {
-    if (!d->index) {
+    const uint64_t *index = table_index(d);
+    if (!index) {
         for (size_t i = 0; i < d->n; i++)
             if (d->entries[i].hash == h) {
                 int r = fn(ctx, &d->entries[i]);
@@ -357,9 +363,10 @@ static int for_hash(const bdict *d, uint64_t h, entry_fn fn, void *ctx) {
             }
         return 0;
     }
-    for (size_t j = (size_t)h & d->mask; d->index[j]; j = (j + 1) & d->mask) {
-        if (!slot_tag_is(d->index[j], h)) continue;
-        const bentry *e = &d->entries[slot_entry(d->index[j])];
+    const size_t mask = d->aux->mask;
+    for (size_t j = (size_t)h & mask; index[j]; j = (j + 1) & mask) {
+        if (!slot_tag_is(index[j], h)) continue;
+        const bentry *e = &d->entries[slot_entry(index[j])];
         if (e->hash == h) {
             int r = fn(ctx, e);
             if (r) return r;
@@ -401,7 +408,7 @@ static int try_candidate(void *ctx, const bentry *e) {
 /* Queues, for each element of frozenset a, its equal candidate in b. */
 static int frozenset_pairs(brine_doc *doc, eq_stack *s, brine_value *a, brine_value *b,
                            int nesting) {
-    const bdict *da = a->u.set.d, *db = b->u.set.d;
+    const bdict *da = &a->u.set, *db = &b->u.set;
     if (da->n != db->n) return 0;
     for (size_t i = 0; i < da->n; i++) {
         const bentry *e = &da->entries[i];
@@ -477,8 +484,10 @@ int py_eq(brine_doc *doc, brine_value *a, brine_value *b) {
 /* ------------------------------------------------------------------------ */
 
 static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
-    uint64_t *index = arena_zalloc(&doc->arena, nslots * sizeof *index);
-    if (!index) return arena_error(&doc->arena);
+    if (nslots > (SIZE_MAX - sizeof(bdict_aux)) / sizeof(uint64_t)) return BRINE_E_NOMEM;
+    bdict_aux *aux = arena_zalloc(&doc->arena, sizeof *aux + nslots * sizeof(uint64_t));
+    if (!aux) return arena_error(&doc->arena);
+    uint64_t *index = aux->slots;
     size_t mask = nslots - 1;
     for (size_t i = 0; i < d->n; i++) {
         size_t j = (size_t)d->entries[i].hash & mask;
@@ -486,14 +495,16 @@ static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
             j = (j + 1) & mask;
         index[j] = slot_make(i, d->entries[i].hash);
     }
-    d->index = index;
-    d->mask = mask;
+    aux->mask = mask;
+    aux->hash = d->aux ? d->aux->hash : 0;
+    d->aux = aux;
     return BRINE_OK;
 }
 
 static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_t h,
                        brine_code *code) {
-    if (!d->index) {
+    const uint64_t *index = table_index(d);
+    if (!index) {
         for (size_t i = 0; i < d->n; i++) {
             const bentry *e = &d->entries[i];
             if (e->key == key) return (long)i;
@@ -505,8 +516,9 @@ static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_
         }
         return -1;
     }
-    for (size_t j = (size_t)h & d->mask;; j = (j + 1) & d->mask) {
-        uint64_t slot = d->index[j];
+    const size_t mask = d->aux->mask;
+    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+        uint64_t slot = index[j];
         if (!slot) return -1;
         /* An entry with another hash is neither the key nor equal to it. */
         if (!slot_tag_is(slot, h)) continue;
@@ -531,17 +543,18 @@ long py_lookup(brine_doc *doc, brine_value *container, brine_value *key, brine_c
         *code = c;
         return -2;
     }
-    return find_entry(doc, container->u.set.d, key, h, code);
+    return find_entry(doc, &container->u.set, key, h, code);
 }
 
 void py_prefetch(brine_value *container, brine_value *key) {
 #if defined(__GNUC__) || defined(__clang__)
-    const bdict *d = container->u.set.d;
+    const bdict *d = &container->u.set;
     uint64_t h;
     /* Only keys whose hash needs no allocation; hashing has no other effect
      * than caching the hash in the key, which insertion would do anyway. */
-    if (d->index && key->kind != BRINE_TUPLE && hash_direct(key, &h))
-        __builtin_prefetch(&d->index[(size_t)h & d->mask]);
+    const uint64_t *index = table_index(d);
+    if (index && key->kind != BRINE_TUPLE && hash_direct(key, &h))
+        __builtin_prefetch(&index[(size_t)h & d->aux->mask]);
 #else
     (void)container;
     (void)key;
@@ -564,7 +577,8 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
     brine_code code = hash_of(doc, key, &h);
     if (code != BRINE_OK) return code;
     long at;
-    if (!d->index) {
+    uint64_t *index = table_index(d);
+    if (!index) {
         /* Small table: find_entry's scan, inline (most dicts are small). */
         at = -1;
         for (size_t i = 0; i < d->n; i++) {
@@ -599,24 +613,25 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
     e->value = value;
     e->hash = h;
     if (d->n > PY_SMALL_TABLE) {
-        if (!d->index || (size_t)d->n * 3 >= (d->mask + 1) * 2) {
-            size_t nslots = d->index ? (d->mask + 1) * 4 : 32;
+        size_t mask = index ? d->aux->mask : 0;
+        if (!index || (size_t)d->n * 3 >= (mask + 1) * 2) {
+            size_t nslots = index ? (mask + 1) * 4 : 32;
             while (nslots * 2 < (size_t)d->n * 3)
                 nslots *= 2;
             return build_index(doc, d, nslots);
         }
-        size_t j = (size_t)h & d->mask;
-        while (d->index[j])
-            j = (j + 1) & d->mask;
-        d->index[j] = slot_make(d->n - 1, h);
+        size_t j = (size_t)h & mask;
+        while (index[j])
+            j = (j + 1) & mask;
+        index[j] = slot_make(d->n - 1, h);
     }
     return BRINE_OK;
 }
 
 brine_code py_dict_set(brine_doc *doc, brine_value *dict, brine_value *key, brine_value *value) {
-    return insert(doc, dict->u.set.d, key, value, 1);
+    return insert(doc, &dict->u.set, key, value, 1);
 }
 
 brine_code py_set_add(brine_doc *doc, brine_value *set, brine_value *item) {
-    return insert(doc, set->u.set.d, item, NULL, 0);
+    return insert(doc, &set->u.set, item, NULL, 0);
 }

@@ -52,7 +52,7 @@ static inline brine_code py_table_reserve(brine_doc *doc, bdict *d, size_t extra
  * table is the same afterwards, only its capacity may have grown). Returns
  * BRINE_OK or the allocation failure. */
 static inline brine_code py_reserve(brine_doc *doc, brine_value *container, size_t extra) {
-    return py_table_reserve(doc, container->u.set.d, extra);
+    return py_table_reserve(doc, &container->u.set, extra);
 }
 
 /* A hint before inserting `key` into a DICT/SET/FROZENSET a few keys from
@@ -69,7 +69,7 @@ enum { PY_SMALL_TABLE = 8 };
  * BRINE_OK or the allocation failure. */
 static inline brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key,
                                        brine_value *value, uint64_t h) {
-    bdict *d = dict->u.set.d;
+    bdict *d = &dict->u.set;
     /* What insert() does once it found no equal key, below the index. */
     if (d->n == d->cap) {
         brine_code code = py_table_reserve(doc, d, d->cap ? d->cap : 4);
@@ -87,7 +87,7 @@ static inline brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_
  * (n + k <= capacity, n + k <= PY_SMALL_TABLE). */
 static inline void py_append_new_many(brine_value *dict, brine_value *const *kv,
                                       const uint64_t *hashes, size_t k) {
-    bdict *d = dict->u.set.d;
+    bdict *d = &dict->u.set;
     bentry *e = &d->entries[d->n];
     for (size_t i = 0; i < k; i++) {
         e[i].key = kv[2 * i];

@@ -124,6 +124,16 @@ brine_value *val_small_int(brine_doc *doc, int64_t i) {
     return *slot;
 }
 
+brine_value *val_frozenset(brine_doc *doc) {
+    brine_value *v = val_new(doc, BRINE_FROZENSET);
+    if (!v) return NULL;
+    /* The hash is cached in aux (hashing cannot allocate): made now. */
+    v->u.set.aux = arena_alloc(&doc->arena, sizeof *v->u.set.aux);
+    if (!v->u.set.aux) return NULL;
+    memset(v->u.set.aux, 0, sizeof *v->u.set.aux);
+    return v;
+}
+
 brine_value *val_int_limbs(brine_doc *doc, uint32_t *limbs, size_t n, int neg) {
     while (n && limbs[n - 1] == 0)
         n--;

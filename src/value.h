@@ -44,15 +44,23 @@ typedef struct bentry {
     uint64_t hash;
 } bentry;
 
-/* Insertion-ordered hash table, used for DICT, SET and FROZENSET. */
+/* What a table needs besides its entries, rarely: the open-addressing
+ * index of a large table, and a frozenset's cached hash. */
+typedef struct bdict_aux {
+    size_t mask;   /* index slots - 1; 0 while the table is small (no index) */
+    uint64_t hash; /* FROZENSET: hash(v) once VF_HASHED */
+    /* mask + 1 slots when mask != 0: 0 = empty, else the entry number + 1
+     * in the low 32 bits and the top 32 bits of the entry's hash in the
+     * high ones, so that probing compares hashes without reading entries. */
+    uint64_t slots[];
+} bdict_aux;
+
+/* Insertion-ordered hash table, used for DICT, SET and FROZENSET, inside
+ * the node: a record's dict is one node and its entries. */
 typedef struct bdict {
     bentry *entries;
     uint32_t n, cap; /* insert() keeps both below UINT32_MAX */
-    /* Open addressing, NULL while small: 0 = empty, else the entry number
-     * + 1 in the low 32 bits and the top 32 bits of the entry's hash in the
-     * high ones, so that probing compares hashes without reading entries. */
-    uint64_t *index;
-    size_t mask; /* index slots - 1 */
+    bdict_aux *aux;  /* NULL for a small dict or set; every FROZENSET has one */
 } bdict;
 
 typedef struct bglobal {
@@ -105,7 +113,7 @@ struct brine_value {
         struct { uint8_t *p; size_t n, cap; } ba;         /* BYTEARRAY */
         struct { brine_value **items; size_t n; uint64_t hash; } tup; /* TUPLE */
         struct { brine_value **items; size_t n, cap; } list;          /* LIST */
-        struct { bdict *d; uint64_t hash; } set;          /* DICT, SET, FROZENSET */
+        bdict set;                                        /* DICT, SET, FROZENSET */
         bglobal *g;                                       /* GLOBAL */
         bobject *o;                                       /* OBJECT */
         brine_value *pid;                                 /* PERSID */
@@ -114,6 +122,8 @@ struct brine_value {
     } u;
     /* clang-format on */
 };
+
+_Static_assert(sizeof(brine_value) == 32, "a node is 32 bytes (encode_memo.c numbers them so)");
 
 typedef struct ptrvec {
     brine_value **items;
@@ -242,14 +252,10 @@ brine_value *val_tuple_copy(brine_doc *doc, brine_value *const *items, size_t n)
 brine_value *val_list_copy(brine_doc *doc, brine_value *const *items, size_t n);
 /* An empty DICT, SET or FROZENSET; NULL on failure. Inline: EMPTY_DICT
  * makes one per record. */
+brine_value *val_frozenset(brine_doc *doc);
 VAL_HOT brine_value *val_container(brine_doc *doc, brine_kind kind) {
-    brine_value *v = val_new(doc, kind);
-    if (!v) return NULL;
-    bdict *t = arena_alloc(&doc->arena, sizeof *t);
-    if (!t) return NULL;
-    memset(t, 0, sizeof *t);
-    v->u.set.d = t;
-    return v;
+    if (kind == BRINE_FROZENSET) return val_frozenset(doc);
+    return val_new(doc, kind);
 }
 
 /* Appends n items to a LIST / BYTEARRAY data; 0 or a brine_code. */

@@ -981,7 +981,7 @@ static void random_step(gen *G) {
         /* As the decoder records REDUCE's and NEWOBJ's tuple and NEWOBJ_EX's
          * dict, which the graph may share (and the dict may grow later). */
         if (o && t) o->u.o->args_tuple = t;
-        if (o && kw && kw->u.set.d->n && rndn(G->g, 2)) {
+        if (o && kw && kw->u.set.n && rndn(G->g, 2)) {
             o->u.o->kwargs_dict = kw;
             keep(G, kw);
         }
