@@ -25,13 +25,12 @@ typedef struct ext_cache_entry {
 } ext_cache_entry;
 
 /* A key shape (decode_object.c): keys[0..n) are pairwise distinct as
- * Python keys, with their hashes, and the tracked dict holds exactly
+ * Python keys (each hashed, as a dict's key), and the tracked dict holds exactly
  * keys[0..pos) as its entries' keys, in order. A stream of records repeats
  * the same memoized key nodes in the same order, so each dict after the
  * first fills without a lookup. */
 typedef struct key_shape {
     brine_value *keys[PY_SMALL_TABLE];
-    uint64_t hashes[PY_SMALL_TABLE];
     size_t n;
     brine_value *dict; /* the tracked dict, or NULL */
     size_t pos;
@@ -215,7 +214,7 @@ DEC_HOT brine_code dec_shape_append(decoder *d, brine_value *dict, brine_value *
     /* Records repeat the whole shape: room for all of it at once, not 4
      * and then 8 entries (the arena cannot reuse the first block). */
     if (dict->u.set.cap == 0) (void)py_reserve(d->doc, dict, s->n);
-    brine_code code = py_append_new(d->doc, dict, key, value, s->hashes[s->pos]);
+    brine_code code = py_append_new(d->doc, dict, key, value);
     if (code == BRINE_OK) s->pos++;
     return code;
 }
@@ -227,7 +226,7 @@ static inline int dec_fill_shaped(decoder *d, brine_value *dict, brine_value *co
     key_shape *s = &d->shape;
     const bdict *t = &dict->u.set;
     if (t->n != 0 || t->cap < k || !shape_predicts(s, kv, k)) return 0;
-    py_append_new_many(dict, kv, s->hashes, k);
+    py_append_new_many(dict, kv, k);
     s->dict = dict;
     s->pos = k;
     return 1;

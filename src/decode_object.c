@@ -448,7 +448,6 @@ static int dict_set_shaped(decoder *d, brine_value *dict, brine_value *key, brin
     if (t->n == s->pos + 1 && s->pos < PY_SMALL_TABLE) {
         /* A new key: distinct from keys[0..pos), the dict's other keys. */
         s->keys[s->pos] = key;
-        s->hashes[s->pos] = t->entries[s->pos].hash;
         s->n = ++s->pos;
     }
     return 0;

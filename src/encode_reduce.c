@@ -117,7 +117,6 @@ static brine_value *pdict(encoder *e, brine_value *const *keys, brine_value *con
     for (size_t i = 0; i < n; i++) {
         ent[i].key = keys[i];
         ent[i].value = vals[i];
-        ent[i].hash = 0;
     }
     d->entries = ent;
     d->n = d->cap = n;

@@ -82,6 +82,17 @@ int py_kind_hashable(const brine_value *v) {
     }
 }
 
+static int hash_direct(brine_value *v, uint64_t *out);
+
+/* The hash of a table entry's key. Entries do not store it: every key was
+ * hashed on its way in, so this is a cached value (str, bytes, tuple,
+ * frozenset) or a few instructions (numbers, identities). */
+static inline uint64_t entry_hash(const bentry *e) {
+    uint64_t h = 0;
+    (void)hash_direct(e->key, &h); /* only an unhashed tuple fails, never a key */
+    return h;
+}
+
 /* Hash of a node whose children, if any, need no traversal. Returns 0 when
  * the node is a tuple still needing its items' hashes. */
 static int hash_direct(brine_value *v, uint64_t *out) {
@@ -118,7 +129,7 @@ static int hash_direct(brine_value *v, uint64_t *out) {
             const bdict *d = &v->u.set;
             uint64_t h = TAG_FRZ ^ d->n;
             for (size_t i = 0; i < d->n; i++)
-                h += mix64(d->entries[i].hash);
+                h += mix64(entry_hash(&d->entries[i]));
             v->u.set.aux->hash = mix64(h); /* val_frozenset made aux */
             v->flags |= VF_HASHED;
         }
@@ -349,6 +360,12 @@ static inline int slot_tag_is(uint64_t slot, uint64_t h) {
 static inline size_t slot_entry(uint64_t slot) {
     return (size_t)(slot & 0xffffffffu) - 1;
 }
+/* Where the probe for hash h starts: the bits of the top half first, the
+ * half a slot keeps, so that a larger index (of fewer than 2^32 slots) is
+ * built from the slots alone, without reading an entry or its key. */
+static inline size_t slot_home(uint64_t h, size_t mask) {
+    return (size_t)((h >> 32) | (h << 32)) & mask;
+}
 
 /* Calls fn for every entry of d whose hash is h (index probe or scan);
  * stops early when fn returns non-zero and returns that value. */
@@ -357,17 +374,17 @@ static int for_hash(const bdict *d, uint64_t h, entry_fn fn, void *ctx) {
     const uint64_t *index = table_index(d);
     if (!index) {
         for (size_t i = 0; i < d->n; i++)
-            if (d->entries[i].hash == h) {
+            if (entry_hash(&d->entries[i]) == h) {
                 int r = fn(ctx, &d->entries[i]);
                 if (r) return r;
             }
         return 0;
     }
     const size_t mask = d->aux->mask;
-    for (size_t j = (size_t)h & mask; index[j]; j = (j + 1) & mask) {
+    for (size_t j = slot_home(h, mask); index[j]; j = (j + 1) & mask) {
         if (!slot_tag_is(index[j], h)) continue;
         const bentry *e = &d->entries[slot_entry(index[j])];
-        if (e->hash == h) {
+        if (entry_hash(e) == h) {
             int r = fn(ctx, e);
             if (r) return r;
         }
@@ -412,8 +429,9 @@ static int frozenset_pairs(brine_doc *doc, eq_stack *s, brine_value *a, brine_va
     if (da->n != db->n) return 0;
     for (size_t i = 0; i < da->n; i++) {
         const bentry *e = &da->entries[i];
+        uint64_t h = entry_hash(e);
         candidates c = {e, NULL, 0, 0};
-        for_hash(db, e->hash, count_candidate, &c);
+        for_hash(db, h, count_candidate, &c);
         if (c.identical) continue;
         if (c.count == 0) return 0;
         if (c.count == 1) {
@@ -423,7 +441,7 @@ static int frozenset_pairs(brine_doc *doc, eq_stack *s, brine_value *a, brine_va
         /* Several candidates share the hash: try each (rare; bounded). */
         if (nesting >= EQ_MAX_NESTED) return 0;
         nested_try t = {doc, e, nesting};
-        int r = for_hash(db, e->hash, try_candidate, &t);
+        int r = for_hash(db, h, try_candidate, &t);
         if (r <= 0) return r;
     }
     return 1;
@@ -489,11 +507,27 @@ static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
     if (!aux) return arena_error(&doc->arena);
     uint64_t *index = aux->slots;
     size_t mask = nslots - 1;
-    for (size_t i = 0; i < d->n; i++) {
-        size_t j = (size_t)d->entries[i].hash & mask;
+    const uint64_t *old = table_index(d);
+    size_t indexed = 0; /* the old index holds entries [0, indexed) */
+    if (old && mask <= 0xffffffffu) {
+        /* A slot's home in the new index depends on its tag only. */
+        for (size_t i = 0, n = d->aux->mask + 1; i < n; i++) {
+            if (!old[i]) continue;
+            size_t j = slot_home(old[i], mask);
+            while (index[j])
+                j = (j + 1) & mask;
+            index[j] = old[i];
+            indexed++;
+        }
+    }
+    /* The entries the old index does not have: the one just appended, or
+     * all of them. */
+    for (size_t i = indexed; i < d->n; i++) {
+        uint64_t h = entry_hash(&d->entries[i]);
+        size_t j = slot_home(h, mask);
         while (index[j])
             j = (j + 1) & mask;
-        index[j] = slot_make(i, d->entries[i].hash);
+        index[j] = slot_make(i, h);
     }
     aux->mask = mask;
     aux->hash = d->aux ? d->aux->hash : 0;
@@ -508,7 +542,7 @@ static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_
         for (size_t i = 0; i < d->n; i++) {
             const bentry *e = &d->entries[i];
             if (e->key == key) return (long)i;
-            if (e->hash == h) {
+            if (entry_hash(e) == h) {
                 int r = py_eq(doc, e->key, key);
                 if (r < 0) goto nomem;
                 if (r) return (long)i;
@@ -517,7 +551,7 @@ static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_
         return -1;
     }
     const size_t mask = d->aux->mask;
-    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+    for (size_t j = slot_home(h, mask);; j = (j + 1) & mask) {
         uint64_t slot = index[j];
         if (!slot) return -1;
         /* An entry with another hash is neither the key nor equal to it. */
@@ -525,7 +559,7 @@ static long find_entry(brine_doc *doc, const bdict *d, brine_value *key, uint64_
         size_t at = slot_entry(slot);
         const bentry *e = &d->entries[at];
         if (e->key == key) return (long)at;
-        if (e->hash == h) {
+        if (entry_hash(e) == h) {
             int r = py_eq(doc, e->key, key);
             if (r < 0) goto nomem;
             if (r) return (long)at;
@@ -554,7 +588,7 @@ void py_prefetch(brine_value *container, brine_value *key) {
      * than caching the hash in the key, which insertion would do anyway. */
     const uint64_t *index = table_index(d);
     if (index && key->kind != BRINE_TUPLE && hash_direct(key, &h))
-        __builtin_prefetch(&index[(size_t)h & d->aux->mask]);
+        __builtin_prefetch(&index[slot_home(h, d->aux->mask)]);
 #else
     (void)container;
     (void)key;
@@ -587,7 +621,7 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
                 at = (long)i;
                 break;
             }
-            if (e->hash == h) {
+            if (entry_hash(e) == h) {
                 int r = py_eq(doc, e->key, key);
                 if (r < 0) return BRINE_E_NOMEM;
                 if (r) {
@@ -611,7 +645,6 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
     bentry *e = &d->entries[d->n++];
     e->key = key;
     e->value = value;
-    e->hash = h;
     if (d->n > PY_SMALL_TABLE) {
         size_t mask = index ? d->aux->mask : 0;
         if (!index || (size_t)d->n * 3 >= (mask + 1) * 2) {
@@ -620,7 +653,7 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
                 nslots *= 2;
             return build_index(doc, d, nslots);
         }
-        size_t j = (size_t)h & mask;
+        size_t j = slot_home(h, mask);
         while (index[j])
             j = (j + 1) & mask;
         index[j] = slot_make(d->n - 1, h);

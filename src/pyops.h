@@ -64,11 +64,11 @@ void py_prefetch(brine_value *container, brine_value *key);
 enum { PY_SMALL_TABLE = 8 };
 
 /* dict[key] = value for a DICT with fewer than PY_SMALL_TABLE entries,
- * none of which equals key, and h = hash(key): py_dict_set's result
- * without its lookup, for callers that know the key is new. Returns
- * BRINE_OK or the allocation failure. */
+ * none of which equals key, and a key that was hashed (it is another
+ * dict's key): py_dict_set's result without its lookup, for callers that
+ * know the key is new. Returns BRINE_OK or the allocation failure. */
 static inline brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_value *key,
-                                       brine_value *value, uint64_t h) {
+                                       brine_value *value) {
     bdict *d = &dict->u.set;
     /* What insert() does once it found no equal key, below the index. */
     if (d->n == d->cap) {
@@ -78,21 +78,18 @@ static inline brine_code py_append_new(brine_doc *doc, brine_value *dict, brine_
     bentry *e = &d->entries[d->n++];
     e->key = key;
     e->value = value;
-    e->hash = h;
     return BRINE_OK;
 }
 
-/* py_append_new for the k pairs kv[0]: kv[1], kv[2]: kv[3], ... with
- * hashes[0..k), when the table has room for them without growing
- * (n + k <= capacity, n + k <= PY_SMALL_TABLE). */
-static inline void py_append_new_many(brine_value *dict, brine_value *const *kv,
-                                      const uint64_t *hashes, size_t k) {
+/* py_append_new for the k pairs kv[0]: kv[1], kv[2]: kv[3], ... when the
+ * table has room for them without growing (n + k <= capacity,
+ * n + k <= PY_SMALL_TABLE). */
+static inline void py_append_new_many(brine_value *dict, brine_value *const *kv, size_t k) {
     bdict *d = &dict->u.set;
     bentry *e = &d->entries[d->n];
     for (size_t i = 0; i < k; i++) {
         e[i].key = kv[2 * i];
         e[i].value = kv[2 * i + 1];
-        e[i].hash = hashes[i];
     }
     d->n += (uint32_t)k;
 }

@@ -38,10 +38,12 @@ typedef struct oplog {
     uint32_t n, cap;
 } oplog;
 
+/* An entry of a table. Its key's hash is not kept here: keys cache their
+ * hash or compute it in a few instructions (pyops.c, entry_hash), and an
+ * index slot keeps the top half. */
 typedef struct bentry {
     brine_value *key;
     brine_value *value; /* NULL in sets */
-    uint64_t hash;
 } bentry;
 
 /* What a table needs besides its entries, rarely: the open-addressing
