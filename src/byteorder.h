@@ -10,9 +10,25 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The n <= 8 bytes at p as a little-endian number. With a constant n the
- * compiler unrolls it. */
+/* The n <= 8 bytes at p as a little-endian number. For the constant sizes
+ * of the opcodes' arguments on a little-endian host, one load (GCC unrolls
+ * the loop but does not merge its byte loads). */
 static inline uint64_t load_le(const uint8_t *p, size_t n) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) &&                        \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (__builtin_constant_p(n)) {
+        uint16_t x2;
+        uint32_t x4;
+        uint64_t x8;
+        switch (n) {
+        case 1: return p[0];
+        case 2: memcpy(&x2, p, 2); return x2;
+        case 4: memcpy(&x4, p, 4); return x4;
+        case 8: memcpy(&x8, p, 8); return x8;
+        default: break;
+        }
+    }
+#endif
     uint64_t x = 0;
     for (size_t i = n; i-- > 0;)
         x = (x << 8) | p[i];
