@@ -198,7 +198,7 @@ static inline int memo_index_text(decoder *d, const uint8_t *line, size_t len, i
     /* What the pickler writes, without the general parser. The line ends
      * at its first newline, so a run of digits and a newline is all of it. */
     uint64_t v;
-    if (memo_index_digits(line, len, &v)) {
+    if (line_digits(line, len, &v)) {
         *out = (int64_t)v;
         return 0;
     }

@@ -121,11 +121,39 @@ static inline const uint8_t *dec_readline(decoder *d, size_t *len) {
 }
 const uint8_t *dec_readinto(decoder *d, size_t n);
 
-/* The memo index GET and PUT carry as the pickler writes it: 1 to 18
- * digits (which cannot overflow) and a newline, at the start of
- * p[0..avail). Returns the number of digits, with their value in *out, or
- * 0 for anything else (left to the general parser). */
-static inline size_t memo_index_digits(const uint8_t *p, size_t avail, uint64_t *out) {
+/* A decimal line as the pickler writes GET's and PUT's memo index and
+ * INT's number: 1 to 18 digits (which cannot overflow) and a newline, at
+ * the start of p[0..avail). Returns the number of digits, with their value
+ * in *out, or 0 for anything else (left to the general parser). */
+static inline size_t line_digits(const uint8_t *p, size_t avail, uint64_t *out) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) &&                        \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (avail >= 8) {
+        /* Up to 7 digits and the newline in one word (values below ten
+         * million): the digits found by a test on every byte at
+         * once, then put together in three multiplications. */
+        uint64_t w;
+        memcpy(&w, p, 8);
+        /* A byte is a digit when its high nibble is 3 and adding 6 keeps
+         * it so; a carry out of a byte only reaches the bytes after it,
+         * and what follows the first non-digit does not matter. */
+        uint64_t nondigit =
+            ((w & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u) |
+            (((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u);
+        if (nondigit) {
+            size_t k = (size_t)__builtin_ctzll(nondigit) / 8;
+            if (k == 0 || p[k] != '\n') return 0;
+            /* The k digits at the top of the word (leading zeros below),
+             * most significant first in memory. */
+            uint64_t x = (w & 0x0F0F0F0F0F0F0F0Fu) << (8 * (8 - k));
+            x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFu;
+            x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFu;
+            x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFu;
+            *out = x;
+            return k;
+        }
+    }
+#endif
     uint64_t v = 0;
     size_t k = 0;
     while (k < avail && k < 19 && p[k] >= '0' && p[k] <= '9')

@@ -129,6 +129,7 @@ static brine_value *stop(decoder *d) {
     X(0x4a, BININT)                                                                                \
     X(0x4b, BININT1)                                                                               \
     X(0x4d, BININT2)                                                                               \
+    X(0x49, INT)                                                                                   \
     X(0x4e, NONE)                                                                                  \
     X(0x88, NEWTRUE)                                                                               \
     X(0x89, NEWFALSE)                                                                              \
@@ -437,12 +438,12 @@ F_SETITEM : {
     sp -= 2;
     NEXT();
 }
-/* GET and PUT as the pickler writes them (memo_index_digits), outside
+/* GET and PUT as the pickler writes them (line_digits), outside
  * frames, where the line read is the file's next line. */
 #define TEXT_INDEX(name, idx, nl)                                                                  \
     do {                                                                                           \
         size_t k_;                                                                                 \
-        if (framed || !(k_ = memo_index_digits(ip, (size_t)(end - ip), &idx))) goto S_##name;      \
+        if (framed || !(k_ = line_digits(ip, (size_t)(end - ip), &idx))) goto S_##name;            \
         nl = ip + k_;                                                                              \
     } while (0)
 F_GET : {
@@ -461,6 +462,29 @@ F_PUT : {
     const uint8_t *nl;
     TEXT_INDEX(PUT, idx0, nl);
     FAST_PUT(PUT, idx0, ip = nl + 1);
+}
+F_INT : {
+    /* op_int on the lines the pickler writes: "00" and "01" (False and
+     * True) and 1 to 18 digits without a leading zero, after an optional
+     * minus; anything else (and a line inside a frame) is the general
+     * handler's. */
+    uint64_t x;
+    NEED_ROOM(INT);
+    if (framed) goto S_INT;
+    size_t neg = ip < end && ip[0] == '-';
+    size_t k = line_digits(ip + neg, (size_t)(end - ip) - neg, &x);
+    if (!k) goto S_INT;
+    brine_value *v;
+    if (ip[neg] == '0') {
+        if (neg || k != 2 || ip[1] > '1') goto S_INT;
+        v = ip[1] == '1' ? &doc->t : &doc->f;
+    } else {
+        v = val_int64(doc, neg ? -(int64_t)x : (int64_t)x);
+        if (!v) NOMEM();
+    }
+    ip += neg + k + 1;
+    *sp++ = v;
+    NEXT();
 }
 #undef TEXT_INDEX
 #undef FAST_PUT
