@@ -88,11 +88,10 @@ static inline void *arena_grow(brine_arena *a, void *p, size_t old_size, size_t 
 }
 
 /* Walks the chunks that hold the small blocks (every block of less than
- * 16 KB, so every node), newest first: `it` is NULL for the first call,
- * then the previous return value. Each call sets [*lo, *hi) to one chunk's
- * usable bytes; NULL after the last. New chunks go to the front, so a walk
- * that stops at the chunk a previous walk started from sees exactly the
- * chunks added since. */
+ * 16 KB, so every node but those of long strs and bytes), newest first: `it` is NULL for the first
+ * call, then the previous return value. Each call sets [*lo, *hi) to one chunk's usable bytes; NULL
+ * after the last. New chunks go to the front, so a walk that stops at the chunk a previous walk
+ * started from sees exactly the chunks added since. */
 const void *arena_chunk_next(const brine_arena *a, const void *it, const char **lo,
                              const char **hi);
 

@@ -17,9 +17,9 @@
  * sixteenth of the arena instead of an eighth: fewer pages to fault in,
  * and the caller's output buffer, which grows while the memo does, finds
  * the memory the allocator kept from the previous pickle. A node whose
- * index is too far past its page's base, a pointer outside every chunk
- * (no node brine makes, but the memo does not rely on it) and indices
- * past 32 bits go to a ptrmap.
+ * index is too far past its page's base, a node outside every chunk (a
+ * str or bytes of 16 KB or more, made in one block with its data) and
+ * indices past 32 bits go to a ptrmap.
  *
  * The memo maps identities only; its layout never shows in the output.
  */

@@ -210,29 +210,36 @@ brine_value *val_str_owned(brine_doc *doc, const char *p, size_t n, size_t ncp, 
  * may share (fewer than 2 code points), the rest inline (every str a
  * stream of records holds). */
 brine_value *val_str_copy_short(brine_doc *doc, const char *p, size_t n, size_t ncp);
-VAL_HOT brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
-    if (ncp < 2) return val_str_copy_short(doc, p, n, ncp);
-    char *q = arena_dup(&doc->arena, p, n);
-    if (!q) return NULL;
-    brine_value *v = val_new(doc, BRINE_STR);
+/* A STR or BYTES node with a copy of p[0..n) right after it, in one
+ * allocation (a record's strs and bytes are short: one bump, one line). */
+VAL_HOT brine_value *val_with_copy(brine_doc *doc, brine_kind kind, const void *p, size_t n) {
+    if (n > SIZE_MAX - sizeof(brine_value)) return NULL;
+    brine_value *v = arena_alloc(&doc->arena, sizeof *v + n);
     if (!v) return NULL;
-    v->u.s.p = q;
+    memset(v, 0, sizeof *v);
+    v->kind = (uint8_t)kind;
+    doc->nodes++;
+    uint8_t *q = (uint8_t *)(v + 1);
+    if (n <= 32)
+        copy_short(q, p, n);
+    else
+        memcpy(q, p, n);
+    v->u.s.p = (const char *)q;
     v->u.s.n = n;
     return v;
+}
+VAL_HOT brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
+    if (ncp < 2) return val_str_copy_short(doc, p, n, ncp);
+    return val_with_copy(doc, BRINE_STR, p, n);
 }
 /* A BYTES node of its own (never shared): `data` is copied unless
  * borrowed. NULL on failure. */
 VAL_HOT brine_value *val_bytes_node(brine_doc *doc, const uint8_t *p, size_t n, int borrowed) {
+    if (!borrowed) return val_with_copy(doc, BRINE_BYTES, p, n);
     brine_value *v = val_new(doc, BRINE_BYTES);
     if (!v) return NULL;
-    if (borrowed) {
-        v->flags = VF_BORROWED;
-        v->u.s.p = (const char *)p;
-    } else {
-        char *q = arena_dup(&doc->arena, p, n);
-        if (!q) return NULL;
-        v->u.s.p = q;
-    }
+    v->flags = VF_BORROWED;
+    v->u.s.p = (const char *)p;
     v->u.s.n = n;
     return v;
 }
