@@ -442,6 +442,9 @@ DATA = [
     ("bytes shared", [b"xy", b"xy", b"a", b"a", b"", b""]),
     ("bytes 255", b"q" * 255), ("bytes 256", b"q" * 256), ("bytes 300 high", b"\x80" * 300),
     ("bytes 70000", bytes(range(256)) * 274),
+    # A str or bytes of 16 KB or more is made in one block with its node,
+    # outside the arena's chunks: the encoder's memo must still find it.
+    ("long str and bytes shared", (lambda s, b: [s, b, s, b, [s, b]])("w" * 20000, b"v" * 30000)),
     ("bytes latin1 one-char strs", [b"\xe9", "\xe9", b"z", "z"]),
     ("str latin1 as text", ["latin1", b"q"]),
     ("bytearray", [bytearray(), bytearray(b"a"), bytearray(b"ab\x00\xff")]),
