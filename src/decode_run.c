@@ -108,6 +108,15 @@ static inline const uint8_t *fetch(decoder *d) {
     return p;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+/* The bytes of w equal to c flagged by their top bit: the lowest flag is
+ * exact, the ones above it may be false (a borrow runs on). */
+static inline uint64_t word_has_byte(uint64_t w, uint8_t c) {
+    uint64_t x = w ^ (0x0101010101010101u * c);
+    return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+}
+#endif
+
 static brine_value *stop(decoder *d) {
     brine_value *v;
     return dec_pop(d, &v) < 0 ? NULL : v;
@@ -130,6 +139,8 @@ static brine_value *stop(decoder *d) {
     X(0x4b, BININT1)                                                                               \
     X(0x4d, BININT2)                                                                               \
     X(0x49, INT)                                                                                   \
+    X(0x56, UNICODE)                                                                               \
+    X(0x64, DICT)                                                                                  \
     X(0x4e, NONE)                                                                                  \
     X(0x88, NEWTRUE)                                                                               \
     X(0x89, NEWFALSE)                                                                              \
@@ -483,6 +494,51 @@ F_INT : {
         if (!v) NOMEM();
     }
     ip += neg + k + 1;
+    *sp++ = v;
+    NEXT();
+}
+F_UNICODE : {
+    /* op_unicode on a line of ASCII without a backslash, which
+     * raw-unicode-escape decodes to itself, outside frames and at least
+     * 8 bytes before the end of the input (read a word at a time);
+     * anything else is the general handler's. */
+    NEED_ROOM(UNICODE);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    goto S_UNICODE; /* the lowest flag is the first byte on little-endian hosts */
+#endif
+    if (framed) goto S_UNICODE;
+    const uint8_t *q = ip;
+    for (;;) {
+        uint64_t w;
+        if (end - q < 8) goto S_UNICODE;
+        memcpy(&w, q, 8);
+        uint64_t nl = word_has_byte(w, '\n');
+        uint64_t bad = (w & 0x8080808080808080u) | word_has_byte(w, '\\');
+        if (nl) {
+            /* The lowest flag of each is exact, and all that is compared. */
+            if (bad && __builtin_ctzll(bad) < __builtin_ctzll(nl)) goto S_UNICODE;
+            q += __builtin_ctzll(nl) / 8;
+            break;
+        }
+        if (bad) goto S_UNICODE;
+        q += 8;
+    }
+    size_t n = (size_t)(q - ip);
+    brine_value *v = val_str_copy(doc, (const char *)ip, n, n);
+    if (!v) NOMEM();
+    ip = q + 1;
+    *sp++ = v;
+    NEXT();
+}
+F_DICT : {
+    /* op_dict of no pairs, "(d": protocol 0's empty dict. */
+    size_t nm = d->nmarks;
+    NEED_ROOM(DICT);
+    if (!nm || d->marks[nm - 1] != DEPTH()) goto S_DICT;
+    brine_value *v = val_container(doc, BRINE_DICT);
+    if (!v) NOMEM();
+    d->nmarks = nm - 1;
+    d->fence = fence = nm > 1 ? d->marks[nm - 2] : 0;
     *sp++ = v;
     NEXT();
 }
