@@ -241,7 +241,8 @@ typedef struct ememo_chunk {
 } ememo_chunk;
 
 enum {
-    EMEMO_SHIFT = 5,          /* log2 of the node size: one entry per 32 bytes */
+    EMEMO_SHIFT = 5,          /* log2 of a full node's size: one entry per 32 bytes
+                               * (16-byte FLOAT and INT nodes are never memoized) */
     EMEMO_PAGE_SHIFT = 7,     /* log2 of the nodes per page (4 KB of arena) */
     EMEMO_HINTS = 64,         /* chunk guesses, by 2 MB of address */
     EMEMO_ELSEWHERE = 0xffff, /* an idx entry: the node is in ememo.other */

@@ -1,9 +1,12 @@
 /*
  * value.h - the value graph inside libbrine.
  *
- * A node is 32 bytes: a small header and a union. Kinds whose payload does
- * not fit (dicts and sets, globals, objects) point to a side structure.
- * Nodes are never freed individually: they live in their document's arena.
+ * A node is 32 bytes: a small header and a union; a FLOAT or a small INT
+ * is only its first 16 (val_new_word), and a copied str or bytes has its
+ * data right after it. A dict's or set's table is in the node, its entries
+ * and (large tables) index beside it; globals and objects point to a side
+ * structure. Nodes are never freed individually: they live in their
+ * document's arena.
  */
 #ifndef BRINE_VALUE_H
 #define BRINE_VALUE_H
