@@ -85,8 +85,10 @@ int py_kind_hashable(const brine_value *v) {
 static int hash_direct(brine_value *v, uint64_t *out);
 
 /* The hash of a table entry's key. Entries do not store it: every key was
- * hashed on its way in, so this is a cached value (str, bytes, tuple,
- * frozenset) or a few instructions (numbers, identities). */
+ * hashed on its way in, so this is a cached value (str, bytes, big int,
+ * tuple, frozenset) or a bounded computation (small ints, identities, and
+ * floats, whose integral values of 2^63 and more take a bigint of at most
+ * 33 limbs). */
 static inline uint64_t entry_hash(const bentry *e) {
     uint64_t h = 0;
     (void)hash_direct(e->key, &h); /* only an unhashed tuple fails, never a key */
@@ -101,8 +103,14 @@ static int hash_direct(brine_value *v, uint64_t *out) {
     case BRINE_BOOL: *out = hash_i64(v->u.boolean); return 1;
     case BRINE_INT:
         if (v->flags & VF_BIG) {
-            bi x = {v->u.big.limbs, v->u.big.n, (v->flags & VF_NEG) != 0};
-            *out = hash_bi(&x);
+            /* Cached: the hash reads every limb, and table scans ask for
+             * an entry's key hash again on each insertion. */
+            if (!(v->flags & VF_HASHED)) {
+                bi x = {v->u.big.limbs, v->u.big.n, (v->flags & VF_NEG) != 0};
+                v->u.big.hash = hash_bi(&x);
+                v->flags |= VF_HASHED;
+            }
+            *out = v->u.big.hash;
         } else {
             *out = hash_i64(v->u.i);
         }

@@ -42,8 +42,8 @@ typedef struct oplog {
 } oplog;
 
 /* An entry of a table. Its key's hash is not kept here: keys cache their
- * hash or compute it in a few instructions (pyops.c, entry_hash), and an
- * index slot keeps the top half. */
+ * hash or compute it in a bounded number of steps (pyops.c, entry_hash),
+ * and an index slot keeps the top half. */
 typedef struct bentry {
     brine_value *key;
     brine_value *value; /* NULL in sets */
@@ -111,7 +111,7 @@ struct brine_value {
     union {
         int boolean;
         int64_t i;                                        /* INT, small */
-        struct { uint32_t *limbs; size_t n; } big;        /* INT, VF_BIG; sign in VF_NEG */
+        struct { uint32_t *limbs; size_t n; uint64_t hash; } big; /* INT, VF_BIG; sign in VF_NEG */
         uint64_t fbits;                                   /* FLOAT */
         struct { uint64_t re, im; } c;                    /* COMPLEX */
         struct { const char *p; size_t n; uint64_t hash; } s;  /* STR, BYTES */

@@ -129,9 +129,43 @@ static void test_frozenset_keys(void) {
     brine_doc_free(doc);
 }
 
+static brine_value *big_int(brine_doc *doc, uint32_t seed, size_t nlimbs, int neg) {
+    uint32_t *limbs = arena_alloc(&doc->arena, nlimbs * sizeof *limbs);
+    for (size_t i = 0; i < nlimbs; i++)
+        limbs[i] = seed * 2654435761u + (uint32_t)i;
+    limbs[nlimbs - 1] |= 1; /* no leading zero limb */
+    return val_int_limbs(doc, limbs, nlimbs, neg);
+}
+
+/* Big ints are keys by value, and a key's hash is kept once computed:
+ * the scans of small tables ask for every entry's key hash on each
+ * insertion, which must not read every limb again each time. */
+static void test_big_int_keys(void) {
+    brine_doc *doc = brine_doc_new(NULL);
+    for (size_t nkeys = 1; nkeys <= 40; nkeys += 13) {
+        brine_value *d = val_container(doc, BRINE_DICT);
+        for (size_t round = 0; round < 3; round++)
+            for (size_t i = 0; i < nkeys; i++) {
+                brine_value *k = big_int(doc, (uint32_t)i, 50, (int)(i & 1));
+                CHECK(k->flags & VF_BIG);
+                CHECK_EQ_INT(py_dict_set(doc, d, k, val_int64(doc, (int64_t)round)), BRINE_OK);
+                CHECK_EQ_INT(d->u.set.n, round ? nkeys : i + 1);
+            }
+        for (size_t i = 0; i < nkeys; i++) {
+            const bentry *e = &d->u.set.entries[i];
+            CHECK(e->key->flags & VF_HASHED);
+            CHECK_EQ_INT(e->value->u.i, 2);
+            CHECK_EQ_INT(lookup(doc, d, big_int(doc, (uint32_t)i, 50, (int)(i & 1))), (long)i);
+            CHECK_EQ_INT(lookup(doc, d, big_int(doc, (uint32_t)i, 50, !(i & 1))), -1);
+        }
+    }
+    brine_doc_free(doc);
+}
+
 int main(void) {
     TRUN(test_dict_through_growth);
     TRUN(test_numeric_keys);
     TRUN(test_frozenset_keys);
+    TRUN(test_big_int_keys);
     return TDONE();
 }
