@@ -146,9 +146,9 @@ static inline size_t line_digits(const uint8_t *p, size_t avail, uint64_t *out) 
             /* The k digits at the top of the word (leading zeros below),
              * most significant first in memory. */
             uint64_t x = (w & 0x0F0F0F0F0F0F0F0Fu) << (8 * (8 - k));
-            x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFu;
-            x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFu;
-            x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFu;
+            x = ((x * (1 + (10 << 8))) >> 8) & 0x00FF00FF00FF00FFu;    /* pairs */
+            x = ((x * (1 + (100 << 16))) >> 16) & 0x0000FFFF0000FFFFu; /* fours */
+            x = (x * (1 + ((uint64_t)10000 << 32))) >> 32;             /* eight */
             *out = x;
             return k;
         }
