@@ -11,6 +11,7 @@
 
 #include "decode.h"
 #include "errors.h"
+#include "pyfloat.h"
 #include "pyops.h"
 #include "pytext.h"
 
@@ -115,6 +116,12 @@ static inline uint64_t word_has_byte(uint64_t w, uint8_t c) {
     uint64_t x = w ^ (0x0101010101010101u * c);
     return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
 }
+
+/* The number of flags in a word of top-bit byte flags (a multiply sums
+ * them into the top byte; no popcount instruction is assumed). */
+static inline size_t high_bytes(uint64_t flags) {
+    return (size_t)(((flags >> 7) * 0x0101010101010101u) >> 56);
+}
 #endif
 
 static brine_value *stop(decoder *d) {
@@ -140,6 +147,7 @@ static brine_value *stop(decoder *d) {
     X(0x4d, BININT2)                                                                               \
     X(0x49, INT)                                                                                   \
     X(0x56, UNICODE)                                                                               \
+    X(0x46, FLOAT)                                                                                 \
     X(0x64, DICT)                                                                                  \
     X(0x4e, NONE)                                                                                  \
     X(0x88, NEWTRUE)                                                                               \
@@ -498,8 +506,8 @@ F_INT : {
     NEXT();
 }
 F_UNICODE : {
-    /* op_unicode on a line of ASCII without a backslash, which
-     * raw-unicode-escape decodes to itself, outside frames and at least
+    /* op_unicode on a line without a backslash, which raw-unicode-escape
+     * decodes byte for code point (Latin-1), outside frames and at least
      * 8 bytes before the end of the input (read a word at a time);
      * anything else is the general handler's. */
     NEED_ROOM(UNICODE);
@@ -508,25 +516,52 @@ F_UNICODE : {
 #endif
     if (framed) goto S_UNICODE;
     const uint8_t *q = ip;
+    size_t high = 0; /* bytes of 0x80 and more: two bytes of UTF-8 each */
     for (;;) {
         uint64_t w;
         if (end - q < 8) goto S_UNICODE;
         memcpy(&w, q, 8);
-        uint64_t nl = word_has_byte(w, '\n');
-        uint64_t bad = (w & 0x8080808080808080u) | word_has_byte(w, '\\');
+        uint64_t nl = word_has_byte(w, '\n'), bs = word_has_byte(w, '\\');
+        uint64_t hi = w & 0x8080808080808080u;
         if (nl) {
             /* The lowest flag of each is exact, and all that is compared. */
-            if (bad && __builtin_ctzll(bad) < __builtin_ctzll(nl)) goto S_UNICODE;
-            q += __builtin_ctzll(nl) / 8;
+            unsigned at = (unsigned)__builtin_ctzll(nl);
+            if (bs && (unsigned)__builtin_ctzll(bs) < at) goto S_UNICODE;
+            high += high_bytes(hi & ((1ull << at) - 1));
+            q += at / 8;
             break;
         }
-        if (bad) goto S_UNICODE;
+        if (bs) goto S_UNICODE;
+        high += high_bytes(hi);
         q += 8;
     }
     size_t n = (size_t)(q - ip);
-    brine_value *v = val_str_copy(doc, (const char *)ip, n, n);
+    brine_value *v;
+    if (!high)
+        v = val_str_copy(doc, (const char *)ip, n, n);
+    else if (n >= 2)
+        v = val_str_latin1(doc, ip, n, n + high);
+    else
+        goto S_UNICODE; /* one Latin-1 character: a shared str */
     if (!v) NOMEM();
     ip = q + 1;
+    *sp++ = v;
+    NEXT();
+}
+F_FLOAT : {
+    /* op_float on a line outside frames that parses up to its newline. */
+    NEED_ROOM(FLOAT);
+    if (framed) goto S_FLOAT;
+    const uint8_t *nl = memchr(ip, '\n', (size_t)(end - ip));
+    if (!nl || nl - ip < 1) goto S_FLOAT;
+    double x;
+    size_t consumed;
+    if (pyfloat_parse((const char *)ip, (size_t)(nl - ip) + 1, &x, &consumed) != PYF_OK ||
+        ip + consumed != nl)
+        goto S_FLOAT;
+    brine_value *v = val_float_bits(doc, pyfloat_bits(x));
+    if (!v) NOMEM();
+    ip = nl + 1;
     *sp++ = v;
     NEXT();
 }

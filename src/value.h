@@ -231,6 +231,30 @@ VAL_HOT brine_value *val_with_copy(brine_doc *doc, brine_kind kind, const void *
     v->u.s.n = n;
     return v;
 }
+/* A STR of the n >= 2 Latin-1 code points p[0..n), utf8_len bytes of UTF-8
+ * (n plus the number of bytes of 0x80 and more), in one allocation with
+ * its node. NULL on failure. */
+VAL_HOT brine_value *val_str_latin1(brine_doc *doc, const uint8_t *p, size_t n, size_t utf8_len) {
+    if (utf8_len > SIZE_MAX - sizeof(brine_value)) return NULL;
+    brine_value *v = arena_alloc(&doc->arena, sizeof *v + utf8_len);
+    if (!v) return NULL;
+    memset(v, 0, sizeof *v);
+    v->kind = BRINE_STR;
+    doc->nodes++;
+    uint8_t *o = (uint8_t *)(v + 1);
+    v->u.s.p = (const char *)o;
+    v->u.s.n = utf8_len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            *o++ = (uint8_t)c;
+        } else {
+            *o++ = (uint8_t)(0xC0 | (c >> 6));
+            *o++ = (uint8_t)(0x80 | (c & 0x3F));
+        }
+    }
+    return v;
+}
 VAL_HOT brine_value *val_str_copy(brine_doc *doc, const char *p, size_t n, size_t ncp) {
     if (ncp < 2) return val_str_copy_short(doc, p, n, ncp);
     return val_with_copy(doc, BRINE_STR, p, n);
