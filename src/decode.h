@@ -17,6 +17,7 @@
 #include "memo.h"
 #include "pyops.h"
 #include "reader.h"
+#include "swar.h"
 #include "value.h"
 
 typedef struct ext_cache_entry {
@@ -134,22 +135,13 @@ static inline size_t line_digits(const uint8_t *p, size_t avail, uint64_t *out) 
          * once, then put together in three multiplications. */
         uint64_t w;
         memcpy(&w, p, 8);
-        /* A byte is a digit when its high nibble is 3 and adding 6 keeps
-         * it so; a carry out of a byte only reaches the bytes after it,
-         * and what follows the first non-digit does not matter. */
-        uint64_t nondigit =
-            ((w & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u) |
-            (((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) ^ 0x3030303030303030u);
+        uint64_t nondigit = swar_nondigits(w); /* only the first one counts */
         if (nondigit) {
             size_t k = (size_t)__builtin_ctzll(nondigit) / 8;
             if (k == 0 || p[k] != '\n') return 0;
             /* The k digits at the top of the word (leading zeros below),
              * most significant first in memory. */
-            uint64_t x = (w & 0x0F0F0F0F0F0F0F0Fu) << (8 * (8 - k));
-            x = ((x * (1 + (10 << 8))) >> 8) & 0x00FF00FF00FF00FFu;    /* pairs */
-            x = ((x * (1 + (100 << 16))) >> 16) & 0x0000FFFF0000FFFFu; /* fours */
-            x = (x * (1 + ((uint64_t)10000 << 32))) >> 32;             /* eight */
-            *out = x;
+            *out = swar_digits_value((w & 0x0F0F0F0F0F0F0F0Fu) << (8 * (8 - k)));
             return k;
         }
     }

@@ -14,6 +14,7 @@
 #include "pyfloat.h"
 #include "pyops.h"
 #include "pytext.h"
+#include "swar.h"
 
 static int push_int_arg(decoder *d, int nbytes) {
     const uint8_t *q = dec_read(d, (size_t)nbytes);
@@ -108,21 +109,6 @@ static inline const uint8_t *fetch(decoder *d) {
     d->op_offset = (size_t)(p - d->r.data);
     return p;
 }
-
-#if defined(__GNUC__) || defined(__clang__)
-/* The bytes of w equal to c flagged by their top bit: the lowest flag is
- * exact, the ones above it may be false (a borrow runs on). */
-static inline uint64_t word_has_byte(uint64_t w, uint8_t c) {
-    uint64_t x = w ^ (0x0101010101010101u * c);
-    return (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
-}
-
-/* The number of flags in a word of top-bit byte flags (a multiply sums
- * them into the top byte; no popcount instruction is assumed). */
-static inline size_t high_bytes(uint64_t flags) {
-    return (size_t)(((flags >> 7) * 0x0101010101010101u) >> 56);
-}
-#endif
 
 static brine_value *stop(decoder *d) {
     brine_value *v;
@@ -521,18 +507,18 @@ F_UNICODE : {
         uint64_t w;
         if (end - q < 8) goto S_UNICODE;
         memcpy(&w, q, 8);
-        uint64_t nl = word_has_byte(w, '\n'), bs = word_has_byte(w, '\\');
-        uint64_t hi = w & 0x8080808080808080u;
+        uint64_t nl = swar_bytes_equal(w, '\n'), bs = swar_bytes_equal(w, '\\');
+        uint64_t hi = w & SWAR_HIGHS;
         if (nl) {
             /* The lowest flag of each is exact, and all that is compared. */
             unsigned at = (unsigned)__builtin_ctzll(nl);
             if (bs && (unsigned)__builtin_ctzll(bs) < at) goto S_UNICODE;
-            high += high_bytes(hi & ((1ull << at) - 1));
+            high += swar_count_flags(hi & ((1ull << at) - 1));
             q += at / 8;
             break;
         }
         if (bs) goto S_UNICODE;
-        high += high_bytes(hi);
+        high += swar_count_flags(hi);
         q += 8;
     }
     size_t n = (size_t)(q - ip);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "pyfloat_num.h"
+#include "swar.h"
 
 /* CPython's _Py_dg_strtod clips exponents beyond this (a no-op for any
  * input shorter than about a gigabyte, kept to match it exactly) ... */
@@ -291,18 +292,8 @@ scan_digits(const char *s, size_t n, size_t i, uint64_t *v) {
     while (n - i >= 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        /* All eight in '0'..'9': high nibble 3, and still 3 after adding 6
-         * (no byte carries into the next once the first test holds). */
-        if ((w & 0xF0F0F0F0F0F0F0F0u) != 0x3030303030303030u ||
-            ((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) != 0x3030303030303030u)
-            break;
-        /* Pairs, then quads, then the eight (s[i] is the low byte); no
-         * lane overflows into the next. */
-        w -= 0x3030303030303030u;
-        w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFu;
-        w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFu;
-        w = (w * 10000 + (w >> 32)) & 0xFFFFFFFFu;
-        acc = acc * 100000000 + w;
+        if (swar_nondigits(w)) break; /* all eight in '0'..'9', or the loop below */
+        acc = acc * 100000000 + swar_digits_value(w - 0x3030303030303030u); /* s[i] low */
         i += 8;
     }
 #endif

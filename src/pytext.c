@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pytext_impl.h"
+#include "swar.h"
 
 /* ------------------------------------------------------------------------ */
 /* UTF-8 scanning                                                            */
@@ -40,7 +41,7 @@ utf8_word12(uint64_t w, int *carry) {
     if (cont != expect || (w & (lead >> 2)) || (lead & ~nonzero)) return -1;
     *carry = (int)(lead >> 63);
     /* Bytes that are not continuation bytes start a code point. */
-    return 8 - (int)(((cont >> 7) * 0x0101010101010101u) >> 56);
+    return 8 - (int)swar_count_flags(cont);
 }
 
 /* Little-endian loads of k = 2, 4, 8 bytes whatever the machine
@@ -199,13 +200,10 @@ size_t pt_put_cp(uint8_t *out, uint32_t cp) {
 /* Escape decoders                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Bytes that are ASCII and no backslash, 8 at a time: the backslash test
- * finds a zero byte in w ^ "\\\\..." (the borrow trick errs only above a
- * true zero, so whether there is one is exact). */
+/* Bytes that are ASCII and no backslash, 8 at a time (whether there is a
+ * backslash is exact, swar.h). */
 static inline int plain_ascii_word(uint64_t w) {
-    uint64_t x = w ^ 0x5c5c5c5c5c5c5c5cu;
-    uint64_t backslash = (x - 0x0101010101010101u) & ~x;
-    return !((w | backslash) & 0x8080808080808080u);
+    return !((w & SWAR_HIGHS) | swar_bytes_equal(w, '\\'));
 }
 
 brine_code pt_raw_unicode_escape_decode(const uint8_t *p, size_t n, uint8_t *out, size_t *outlen,
