@@ -155,6 +155,27 @@ static inline size_t line_digits(const uint8_t *p, size_t avail, uint64_t *out) 
     return k;
 }
 
+/* INT's line as the pickler writes it, at the start of p[0..avail): "00"
+ * or "01" (False, True: *is_bool is 1 and *x 0 or 1), or an optional '-'
+ * and 1 to 18 digits without a leading 0 (octal to strtol), then the
+ * newline. Returns the line's length with its newline, or 0 for anything
+ * else (left to the general parser). */
+static inline size_t int_line_pickler(const uint8_t *p, size_t avail, int64_t *x, int *is_bool) {
+    size_t neg = avail && p[0] == '-';
+    uint64_t v;
+    size_t k = line_digits(p + neg, avail - neg, &v);
+    if (!k) return 0;
+    if (p[neg] == '0') {
+        if (neg || k != 2 || p[1] > '1') return 0;
+        *is_bool = 1;
+        *x = p[1] - '0';
+    } else {
+        *is_bool = 0;
+        *x = neg ? -(int64_t)v : (int64_t)v;
+    }
+    return neg + k + 1;
+}
+
 /* True for nodes CPython would see as a class: stubs from find_class and
  * everything made by calling or instantiating them. */
 static inline int is_stub(const brine_value *v) {

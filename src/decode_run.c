@@ -473,21 +473,15 @@ F_INT : {
      * True) and 1 to 18 digits without a leading zero, after an optional
      * minus; anything else (and a line inside a frame) is the general
      * handler's. */
-    uint64_t x;
+    int64_t x;
+    int is_bool;
     NEED_ROOM(INT);
     if (framed) goto S_INT;
-    size_t neg = ip < end && ip[0] == '-';
-    size_t k = line_digits(ip + neg, (size_t)(end - ip) - neg, &x);
-    if (!k) goto S_INT;
-    brine_value *v;
-    if (ip[neg] == '0') {
-        if (neg || k != 2 || ip[1] > '1') goto S_INT;
-        v = ip[1] == '1' ? &doc->t : &doc->f;
-    } else {
-        v = val_int64(doc, neg ? -(int64_t)x : (int64_t)x);
-        if (!v) NOMEM();
-    }
-    ip += neg + k + 1;
+    size_t n = int_line_pickler(ip, (size_t)(end - ip), &x, &is_bool);
+    if (!n) goto S_INT;
+    brine_value *v = is_bool ? (x ? &doc->t : &doc->f) : val_int64(doc, x);
+    if (!v) NOMEM();
+    ip += n;
     *sp++ = v;
     NEXT();
 }

@@ -12,23 +12,6 @@
 #include "pyfloat.h"
 #include "pytext.h"
 
-/* What the pickler writes for INT, without strtol: an optional '-', then 1
- * to 18 decimal digits (no overflow) without a leading 0, then the
- * newline. Returns 0 for anything else (a leading 0 is octal to strtol). */
-static inline int int_line_fast(const uint8_t *line, size_t len, int64_t *x) {
-    size_t k = line[0] == '-';
-    size_t end = len - 1; /* line[end] is the newline */
-    if (end - k - 1 >= 18 || line[k] == '0') return 0;
-    uint64_t v = 0;
-    for (; k < end; k++) {
-        unsigned digit = (unsigned)line[k] - '0';
-        if (digit > 9) return 0;
-        v = v * 10 + digit;
-    }
-    *x = line[0] == '-' ? -(int64_t)v : (int64_t)v;
-    return 1;
-}
-
 /* INT: strtol(s, &end, 0) first; on overflow or trailing junk, Python's
  * int(s, 0). A three-byte line that strtol reads as 0 or 1 is a bool. */
 int op_int(decoder *d) {
@@ -37,11 +20,10 @@ int op_int(decoder *d) {
     if (!line) return -1;
     if (len < 2) return dec_fail(d, BRINE_E_TRUNCATED);
     int64_t x;
-    /* "00" and "01", the pickler's False and True, then plain numbers
-     * (never 0 or 1 in three bytes). */
-    if (len == 3 && line[0] == '0' && (line[1] == '0' || line[1] == '1'))
-        return dec_push(d, line[1] == '1' ? &d->doc->t : &d->doc->f);
-    if (int_line_fast(line, len, &x)) return dec_push(d, val_int64(d->doc, x));
+    int is_bool;
+    /* What the pickler writes first (the line ends at its newline). */
+    if (int_line_pickler(line, len, &x, &is_bool) == len)
+        return dec_push(d, is_bool ? (x ? &d->doc->t : &d->doc->f) : val_int64(d->doc, x));
     size_t consumed;
     int erange = bi_strtol0((const char *)line, len, &x, &consumed);
     uint8_t end = consumed < len ? line[consumed] : 0;
