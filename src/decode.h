@@ -15,6 +15,7 @@
 
 #include "byteorder.h"
 #include "memo.h"
+#include "pyfloat.h"
 #include "pyops.h"
 #include "reader.h"
 #include "swar.h"
@@ -174,6 +175,17 @@ static inline size_t int_line_pickler(const uint8_t *p, size_t avail, int64_t *x
         *x = neg ? -(int64_t)v : (int64_t)v;
     }
     return neg + k + 1;
+}
+
+/* FLOAT's line (len >= 2 bytes, its newline included): PyOS_string_to_double,
+ * then only the newline or the end of the C string (a NUL) may follow.
+ * Returns PYF_OK with *x, PYF_OVERFLOW, or PYF_INVALID. */
+static inline pyfloat_status float_line(const uint8_t *line, size_t len, double *x) {
+    size_t consumed;
+    pyfloat_status st = pyfloat_parse((const char *)line, len, x, &consumed);
+    if (st != PYF_OK) return st;
+    uint8_t next = consumed < len ? line[consumed] : 0;
+    return next == '\n' || next == 0 ? PYF_OK : PYF_INVALID;
 }
 
 /* True for nodes CPython would see as a class: stubs from find_class and

@@ -529,16 +529,14 @@ F_UNICODE : {
     NEXT();
 }
 F_FLOAT : {
-    /* op_float on a line outside frames that parses up to its newline. */
+    /* op_float on a line outside frames that it accepts; errors are the
+     * general handler's to report. */
     NEED_ROOM(FLOAT);
     if (framed) goto S_FLOAT;
     const uint8_t *nl = memchr(ip, '\n', (size_t)(end - ip));
     if (!nl || nl - ip < 1) goto S_FLOAT;
     double x;
-    size_t consumed;
-    if (pyfloat_parse((const char *)ip, (size_t)(nl - ip) + 1, &x, &consumed) != PYF_OK ||
-        ip + consumed != nl)
-        goto S_FLOAT;
+    if (float_line(ip, (size_t)(nl - ip) + 1, &x) != PYF_OK) goto S_FLOAT;
     brine_value *v = val_float_bits(doc, pyfloat_bits(x));
     if (!v) NOMEM();
     ip = nl + 1;

@@ -84,14 +84,11 @@ int op_float(decoder *d) {
     if (!line) return -1;
     if (len < 2) return dec_fail(d, BRINE_E_TRUNCATED);
     double x;
-    size_t consumed;
-    switch (pyfloat_parse((const char *)line, len, &x, &consumed)) {
+    switch (float_line(line, len, &x)) {
     case PYF_OK: break;
     case PYF_OVERFLOW: return dec_fail(d, BRINE_E_FLOAT_OVERFLOW);
     default: return dec_fail(d, BRINE_E_FLOAT_PARSE);
     }
-    uint8_t end = consumed < len ? line[consumed] : 0;
-    if (end != '\n' && end != 0) return dec_fail(d, BRINE_E_FLOAT_PARSE);
     return dec_push(d, val_float_bits(d->doc, pyfloat_bits(x)));
 }
 
