@@ -168,13 +168,21 @@ void doc_reset(brine_doc *doc, size_t limit);
 #define VAL_HOT static inline
 #endif
 
-/* Inline: every opcode that makes a node calls it. */
-static inline brine_value *val_new(brine_doc *doc, brine_kind kind) {
-    brine_value *v = arena_alloc(&doc->arena, sizeof *v);
+/* The constructors below start here: `size` bytes of arena, the first of
+ * them a counted node of `kind` with a zeroed header and its payload left
+ * to the caller. NULL on failure. */
+static inline brine_value *val_new_sized(brine_doc *doc, brine_kind kind, size_t size) {
+    brine_value *v = arena_alloc(&doc->arena, size);
     if (!v) return NULL;
-    memset(v, 0, sizeof *v);
+    memset(v, 0, offsetof(brine_value, u));
     v->kind = (uint8_t)kind;
     doc->nodes++;
+    return v;
+}
+/* Inline: every opcode that makes a node calls it. */
+static inline brine_value *val_new(brine_doc *doc, brine_kind kind) {
+    brine_value *v = val_new_sized(doc, kind, sizeof *v);
+    if (v) memset(&v->u, 0, sizeof v->u);
     return v;
 }
 /* The bytes of a node whose payload is one 8-byte word (u.i, u.fbits). */
@@ -185,12 +193,8 @@ static inline brine_value *val_new(brine_doc *doc, brine_kind kind) {
  * memoized by the encoder (atoms are not), whose memo numbers nodes by
  * 32-byte slot (encode_memo.c). */
 static inline brine_value *val_new_word(brine_doc *doc, brine_kind kind, uint64_t word) {
-    brine_value *v = arena_alloc(&doc->arena, VAL_WORD_NODE_SIZE);
-    if (!v) return NULL;
-    memset(v, 0, offsetof(brine_value, u));
-    v->kind = (uint8_t)kind;
-    memcpy(&v->u, &word, sizeof word);
-    doc->nodes++;
+    brine_value *v = val_new_sized(doc, kind, VAL_WORD_NODE_SIZE);
+    if (v) memcpy(&v->u, &word, sizeof word);
     return v;
 }
 enum { SMALL_INT_MIN = -5, SMALL_INT_MAX = 256 }; /* CPython's shared ints */
@@ -213,37 +217,36 @@ brine_value *val_str_owned(brine_doc *doc, const char *p, size_t n, size_t ncp, 
  * may share (fewer than 2 code points), the rest inline (every str a
  * stream of records holds). */
 brine_value *val_str_copy_short(brine_doc *doc, const char *p, size_t n, size_t ncp);
-/* A STR or BYTES node with a copy of p[0..n) right after it, in one
- * allocation (a record's strs and bytes are short: one bump, one line). */
-VAL_HOT brine_value *val_with_copy(brine_doc *doc, brine_kind kind, const void *p, size_t n) {
+/* A STR or BYTES node whose n bytes of data follow it in one allocation
+ * (a record's strs and bytes are short: one bump, one line); the caller
+ * writes them at u.s.p. NULL on failure. */
+VAL_HOT brine_value *val_new_with_data(brine_doc *doc, brine_kind kind, size_t n) {
     if (n > SIZE_MAX - sizeof(brine_value)) return NULL;
-    brine_value *v = arena_alloc(&doc->arena, sizeof *v + n);
+    brine_value *v = val_new_sized(doc, kind, sizeof *v + n);
     if (!v) return NULL;
-    memset(v, 0, sizeof *v);
-    v->kind = (uint8_t)kind;
-    doc->nodes++;
+    memset(&v->u, 0, sizeof v->u);
+    v->u.s.p = (const char *)(v + 1);
+    v->u.s.n = n;
+    return v;
+}
+/* val_new_with_data holding a copy of p[0..n). */
+VAL_HOT brine_value *val_with_copy(brine_doc *doc, brine_kind kind, const void *p, size_t n) {
+    brine_value *v = val_new_with_data(doc, kind, n);
+    if (!v) return NULL;
     uint8_t *q = (uint8_t *)(v + 1);
     if (n <= 32)
         copy_short(q, p, n);
     else
         memcpy(q, p, n);
-    v->u.s.p = (const char *)q;
-    v->u.s.n = n;
     return v;
 }
 /* A STR of the n >= 2 Latin-1 code points p[0..n), utf8_len bytes of UTF-8
  * (n plus the number of bytes of 0x80 and more), in one allocation with
  * its node. NULL on failure. */
 VAL_HOT brine_value *val_str_latin1(brine_doc *doc, const uint8_t *p, size_t n, size_t utf8_len) {
-    if (utf8_len > SIZE_MAX - sizeof(brine_value)) return NULL;
-    brine_value *v = arena_alloc(&doc->arena, sizeof *v + utf8_len);
+    brine_value *v = val_new_with_data(doc, BRINE_STR, utf8_len);
     if (!v) return NULL;
-    memset(v, 0, sizeof *v);
-    v->kind = BRINE_STR;
-    doc->nodes++;
     uint8_t *o = (uint8_t *)(v + 1);
-    v->u.s.p = (const char *)o;
-    v->u.s.n = utf8_len;
     for (size_t i = 0; i < n; i++) {
         unsigned c = p[i];
         if (c < 0x80) {
