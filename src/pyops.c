@@ -374,6 +374,13 @@ static inline size_t slot_entry(uint64_t slot) {
 static inline size_t slot_home(uint64_t h, size_t mask) {
     return (size_t)((h >> 32) | (h << 32)) & mask;
 }
+/* Stores slot in the first empty place of the probe from home. */
+static inline void slot_place(uint64_t *index, size_t mask, size_t home, uint64_t slot) {
+    size_t j = home;
+    while (index[j])
+        j = (j + 1) & mask;
+    index[j] = slot;
+}
 
 /* Calls fn for every entry of d whose hash is h (index probe or scan);
  * stops early when fn returns non-zero and returns that value. */
@@ -521,10 +528,7 @@ static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
         /* A slot's home in the new index depends on its tag only. */
         for (size_t i = 0, n = d->aux->mask + 1; i < n; i++) {
             if (!old[i]) continue;
-            size_t j = slot_home(old[i], mask);
-            while (index[j])
-                j = (j + 1) & mask;
-            index[j] = old[i];
+            slot_place(index, mask, slot_home(old[i], mask), old[i]);
             indexed++;
         }
     }
@@ -532,10 +536,7 @@ static brine_code build_index(brine_doc *doc, bdict *d, size_t nslots) {
      * all of them. */
     for (size_t i = indexed; i < d->n; i++) {
         uint64_t h = entry_hash(&d->entries[i]);
-        size_t j = slot_home(h, mask);
-        while (index[j])
-            j = (j + 1) & mask;
-        index[j] = slot_make(i, h);
+        slot_place(index, mask, slot_home(h, mask), slot_make(i, h));
     }
     aux->mask = mask;
     aux->hash = d->aux ? d->aux->hash : 0;
@@ -661,10 +662,7 @@ static brine_code insert(brine_doc *doc, bdict *d, brine_value *key, brine_value
                 nslots *= 2;
             return build_index(doc, d, nslots);
         }
-        size_t j = slot_home(h, mask);
-        while (index[j])
-            j = (j + 1) & mask;
-        index[j] = slot_make(d->n - 1, h);
+        slot_place(index, mask, slot_home(h, mask), slot_make(d->n - 1, h));
     }
     return BRINE_OK;
 }
